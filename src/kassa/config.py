@@ -18,7 +18,10 @@ DEFAULT_DATA_DIR = "./kassa-data"
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the data directory (argument > ``KASSA_DATA_DIR`` > ``./kassa-data``), creating it."""
+    """Resolve the data directory (argument > ``KASSA_DATA_DIR`` > ``./kassa-data``).
+
+    The directory is created when missing.
+    """
     raw = explicit if explicit is not None else os.environ.get("KASSA_DATA_DIR", DEFAULT_DATA_DIR)
     path = Path(raw).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
@@ -43,7 +46,7 @@ class Locations:
         )
 
     def store_url(self, store_id: int, explicit: str | None = None) -> str:
-        """Channel DB URL: argument > ``KASSA_STORE_DATABASE_URL`` > ``<root>/channel-<store>.sqlite``."""
+        """Channel DB URL: argument > ``KASSA_STORE_DATABASE_URL`` > ``channel-<store>.sqlite``."""
         return explicit or os.environ.get("KASSA_STORE_DATABASE_URL") or sqlite_url(
             self.root / f"channel-{store_id}.sqlite"
         )

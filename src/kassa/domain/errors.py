@@ -12,7 +12,7 @@ The tree::
     │   ├── MoneyError              money.invalid          float, NaN, bad cents
     │   └── QuantityError           quantity.invalid       zero / negative / absurd quantity
     ├── NotFound                    not_found              unknown product, card, register …
-    ├── Conflict                    conflict               state forbids it (locked card, closed cart)
+    ├── Conflict                    conflict               state forbids it (closed cart …)
     │   ├── RuleViolation           rule.violation         a business rule refused it
     │   └── CardLocked              giftcard.locked        card held by another register
     ├── NotAuthenticated            auth.required          no / bad credentials or token

@@ -29,7 +29,7 @@ def to_decimal(value: object) -> Decimal:
     Raises:
         MoneyError: for ``float``/``bool``, non-numeric strings, NaN or infinity.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(
             f"money must not be a float or bool (got {value!r}); use Decimal or a string",
             code="money.float",
