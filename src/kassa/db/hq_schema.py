@@ -91,6 +91,8 @@ stores = Table(
     Column("currency", String(3), nullable=False),
     Column("receipt_header", String(200), nullable=False),
     Column("receipt_footer", String(200), nullable=False),
+    # SHA-256 of the store server's token for calls to HQ (kassa.auth.tokens).
+    Column("server_token_hash", String(64), nullable=True),
     Column("version", Version, nullable=False, index=True),
 )
 
@@ -102,6 +104,8 @@ registers = Table(
     Column("number", Integer, nullable=False),
     Column("name", String(120), nullable=False),
     Column("support_offline", Boolean, nullable=False),
+    # SHA-256 of the device token issued at activation (kassa.auth.tokens); never the token.
+    Column("device_token_hash", String(64), nullable=True),
     Column("version", Version, nullable=False, index=True),
     UniqueConstraint("store_id", "number", name="uq_registers_store_number"),
 )
@@ -223,3 +227,11 @@ import_rejections = Table(
 )
 
 Index("ix_products_name", products.c.name)
+
+
+def _register_distribution_tables() -> None:
+    """Import the distribution tables so that ``metadata`` holds the whole HQ schema."""
+    import kassa.db.hq_distribution_schema  # noqa: F401
+
+
+_register_distribution_tables()

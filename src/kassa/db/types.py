@@ -45,4 +45,4 @@ def short(n: int = 120) -> String:
     return String(n)
 
 
-__all__ = ["UUIDType", "Cents", "UTCDateTime", "Version", "short", "uuid"]
+__all__ = ["Cents", "UTCDateTime", "UUIDType", "Version", "short", "uuid"]
