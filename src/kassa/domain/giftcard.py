@@ -38,8 +38,8 @@ from kassa.domain.errors import CardLocked, Conflict, InvalidInput, RuleViolatio
 from kassa.domain.money import ZERO, parse_amount
 
 #: Commerce parameter keys (DESIGN §6); value ``True`` allows concluding offline.
-ALLOW_GIFT_CARD_OFFLINE: Final = "allow_concluding_gift_card_offline"
-ALLOW_CREDIT_MEMO_OFFLINE: Final = "allow_concluding_credit_memo_offline"
+ALLOW_GIFT_CARD_OFFLINE: Final = "allow_offline_gift_card_conclusion"
+ALLOW_CREDIT_MEMO_OFFLINE: Final = "allow_offline_credit_memo_conclusion"
 
 
 class CardKind(StrEnum):

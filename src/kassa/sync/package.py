@@ -25,6 +25,7 @@ target with no checkpoint starts from (never a replay of history).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -148,7 +149,15 @@ def verify_and_decode(header: dict[str, Any], body: bytes) -> PackageContent:
         )
     try:
         raw = zstandard.ZstdDecompressor().decompress(body, max_output_size=MAX_BODY_BYTES)
-        doc = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+        # Decoding creates millions of small lists; the cyclic GC would scan them over and over
+        # (measured: 0.25 s → 0.07 s on the full catalogue snapshot with it paused).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            doc = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         content = PackageContent(
             data_group_id=int(doc["data_group_id"]),
             number=int(doc["number"]),

@@ -1,0 +1,1 @@
+"""Authentication: operator password hashes (:mod:`.passwords`), bearer tokens (:mod:`.tokens`)."""

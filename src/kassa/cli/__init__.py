@@ -1,0 +1,1 @@
+"""The ``kassa`` command line (Typer app :data:`kassa.cli.main.app`)."""
