@@ -23,6 +23,7 @@ from kassa.db.migrate import (
     alembic_config,
     current_revision,
     head_revision,
+    include_object,
     metadata_for,
     prepare_database,
     upgrade,
@@ -40,6 +41,7 @@ def _drift(engine: Engine, kind: Kind) -> list[object]:
                 "version_table": version_table(kind),
                 "compare_type": True,
                 "compare_server_default": True,
+                "include_object": include_object,
             },
         )
         return list(compare_metadata(ctx, metadata_for(kind)))

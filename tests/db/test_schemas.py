@@ -67,6 +67,7 @@ def test_channel_has_its_own_tables() -> None:
         "transaction_lines",
         "transaction_tenders",
         "register_status",
+        "served_packages",
     }
 
 

@@ -52,6 +52,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -218,6 +219,20 @@ transaction_tenders = Table(
     Column("amount_cents", Cents, nullable=False),
     Column("reference", String(120), nullable=True),  # card / memo number, auth code
     Column("voided", Boolean, nullable=False),
+)
+
+#: Offline-variant package bodies the store server pulled from HQ, served to its registers
+#: (DESIGN §4; created by channel migration 0002).
+served_packages = Table(
+    "served_packages",
+    metadata,
+    Column("data_group_id", Integer, primary_key=True, autoincrement=False),
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("header", Text, nullable=False),  # JSON: kassa.sync.package.make_header keys
+    Column("body", LargeBinary, nullable=False),  # offline variant body bytes
+    Column("received_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('delta', 'snapshot')", name="kind"),
 )
 
 register_status = Table(

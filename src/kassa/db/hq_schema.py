@@ -233,9 +233,9 @@ Index("ix_products_name", products.c.name)
 
 def _register_distribution_tables() -> None:
     """Import the distribution tables so that ``metadata`` holds the whole HQ schema."""
-    import kassa.db.hq_distribution_schema  # noqa: F401
+    import kassa.db.hq_distribution_schema
+    import kassa.db.hq_giftcard_schema
     import kassa.db.hq_posting_schema  # noqa: F401
-    import kassa.db.hq_giftcard_schema  # noqa: F401
 
 
 _register_distribution_tables()

@@ -197,6 +197,18 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+#: Objects made by raw DDL in migrations (FTS5 tables, full-text indexes) that have no
+#: SQLAlchemy Table: autogenerate and drift checks must not report them.
+RAW_DDL_PREFIXES = ("products_fts", "ix_products_name_fts")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic ``include_object`` hook: skip the raw-DDL objects of :data:`RAW_DDL_PREFIXES`."""
+    return not (name or "").startswith(RAW_DDL_PREFIXES)
+
+
 def run_env(kind: Kind) -> None:
     """Body of every ``env.py``: migrate on the connection handed over by
     :func:`upgrade_engine`, or on ``sqlalchemy.url`` (``--sql`` mode renders SQL)."""
@@ -207,6 +219,7 @@ def run_env(kind: Kind) -> None:
         "version_table": version_table(kind),
         "render_item": _render_item,
         "compare_server_default": True,
+        "include_object": include_object,
     }
     conn = context.config.attributes.get("connection")
     if conn is not None:

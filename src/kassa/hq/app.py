@@ -16,7 +16,13 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from kassa.domain.clock import Clock, SystemClock
-from kassa.hq.api import admin, distribution, posting_routes
+from kassa.hq.api import (
+    admin,
+    distribution,
+    giftcard_admin_routes,
+    posting_routes,
+    realtime_routes,
+)
 from kassa.hq.api.deps import EngineDep
 from kassa.hq.api.models import HealthOut
 from kassa.hq.distribution.changes import current_counter
@@ -86,6 +92,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(distribution.router)
     app.include_router(posting_routes.router)
+    app.include_router(realtime_routes.router)
+    app.include_router(giftcard_admin_routes.router)
     for router in routers:
         app.include_router(router)
 

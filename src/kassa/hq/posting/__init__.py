@@ -42,3 +42,7 @@ __all__ = [
     "register_posting_handler",
     "sales_report",
 ]
+
+# Issue 5: gift card / credit memo redemptions and unlocks are posted by a handler that
+# registers itself on import (DESIGN §6).
+import kassa.hq.realtime.posting_handler  # noqa: F401

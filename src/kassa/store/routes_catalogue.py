@@ -1,0 +1,82 @@
+"""Register-facing reads: who am I, sign-in, products, customers, parameters, tax groups
+(docs/API.md "Store server"; issue 4 §1). Every route needs a register's device token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from kassa.store import catalogue, channel
+from kassa.store.deps import Ctx, ReadConn, Register
+from kassa.store.models import (
+    CustomerOut,
+    MeOut,
+    ProductOut,
+    ProductsOut,
+    SignInIn,
+    SignInOut,
+    TaxGroupsOut,
+)
+
+router = APIRouter(prefix="/api", tags=["register: catalogue"])
+
+#: Largest id accepted in a path (BigInteger).
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
+CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/me", response_model=MeOut, summary="This register, its store and offline profile")
+def get_me(register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
+    return channel.register_profile(conn, register, ctx.parameters.get(conn))
+
+
+@router.post("/sign-in", response_model=SignInOut, summary="Check an operator's password")
+def post_sign_in(body: SignInIn, register: Register, conn: ReadConn) -> dict[str, Any]:
+    return channel.sign_in(conn, register.store_id, body.operator_id, body.password)
+
+
+@router.get("/products/search", response_model=ProductsOut, summary="Search products by name")
+def get_search(
+    register: Register,
+    conn: ReadConn,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="words of the name")],
+    limit: Annotated[int, Query(ge=1, le=catalogue.MAX_LIMIT)] = 20,
+) -> dict[str, Any]:
+    return {"items": catalogue.search_products(conn, q, limit)}
+
+
+@router.get("/products/by-barcode/{code}", response_model=ProductOut,
+            summary="A product by barcode")
+def get_by_barcode(code: CodePath, register: Register, conn: ReadConn) -> dict[str, Any]:
+    return catalogue.product_by_barcode(conn, code)
+
+
+@router.get("/products/{product_id}", response_model=ProductOut, summary="A product by id")
+def get_product(product_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
+    return catalogue.product_by_id(conn, product_id)
+
+
+@router.get("/customers/by-card/{loyalty_card}", response_model=CustomerOut,
+            summary="A customer by loyalty card")
+def get_customer_by_card(
+    loyalty_card: CodePath, register: Register, conn: ReadConn
+) -> dict[str, Any]:
+    return catalogue.customer_by_card(conn, loyalty_card)
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut, summary="A customer by id")
+def get_customer(customer_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
+    return catalogue.customer_by_id(conn, customer_id)
+
+
+@router.get("/parameters", response_model=dict[str, Any],
+            summary="Commerce parameters (cache dropped when a package is applied)")
+def get_parameters(register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
+    return ctx.parameters.get(conn)
+
+
+@router.get("/tax-groups", response_model=TaxGroupsOut, summary="Tax groups")
+def get_tax_groups(register: Register, conn: ReadConn) -> dict[str, Any]:
+    return {"items": catalogue.tax_groups(conn)}

@@ -1,0 +1,253 @@
+"""Finished transactions into the channel DB, exactly once; and out again to HQ (DESIGN §5).
+
+* :func:`commit` — one transaction record (``POST /api/transactions``): validated with
+  :meth:`Transaction.from_record`, then the ``transactions`` row, its lines and tenders in
+  **one** DB transaction, insert-or-ignore by id. Answer ``{"id", "result": "committed" |
+  "duplicate", "seq"}``: the same id again (the answer was lost, the register retried
+  offline) is acknowledged as ``duplicate`` and changes nothing.
+* :func:`upload` — a batch (``POST /api/uploads``, ≤ :data:`MAX_BATCH`): every valid record
+  is inserted (one DB transaction for the batch; a record that breaks a constraint sends
+  the batch one by one so only that record fails), every invalid one is rejected with its
+  error; duplicates are acknowledged. ``{"acknowledged": [id, …], "rejected": [{"id",
+  "error": {"code", "message"}}]}``.
+* :func:`hq_batch` — ``GET /api/hq/transactions?after=SEQ&limit=N`` for HQ's P-job: rows
+  with ``seq > after`` in ``seq`` order (commit order, :mod:`kassa.db.channel_schema`).
+
+Ownership (DESIGN §8): a register writes only its own transactions — ``register_id``,
+``store_id`` and ``register_number`` of every record must be the authenticated register's,
+else 403 ``transaction.other_register`` and nothing is written (for a batch: nothing of the
+batch). Only finished transactions (``completed`` / ``voided``) are accepted
+(422 ``transaction.not_finished``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
+from kassa.db.upsert import insert_ignore
+from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
+from kassa.domain.money import to_cents
+from kassa.domain.offline_profile import MAX_BATCH
+from kassa.domain.transaction import Transaction, TransactionStatus
+from kassa.store.channel import RegisterIdentity
+
+#: Most transactions HQ may pull in one call.
+MAX_HQ_BATCH: Final = 5000
+_t = transactions.c
+
+Rows = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _claimed_register(record: object) -> uuid.UUID | None:
+    if isinstance(record, dict):
+        try:
+            return uuid.UUID(str(record.get("register_id")))
+        except ValueError:
+            return None
+    return None
+
+
+def check_owner(record: object, register: RegisterIdentity) -> None:
+    """Refuse a record that names another register or store (before any other check).
+
+    Raises:
+        NotAllowed: ``transaction.other_register``.
+    """
+    if not isinstance(record, dict):
+        return
+    claimed = _claimed_register(record)
+    if (claimed is not None and claimed != register.id) or (
+        record.get("store_id", register.store_id) != register.store_id
+        or record.get("register_number", register.number) != register.number
+    ):
+        raise NotAllowed(
+            f"register {register.number} of store {register.store_id} may only send its own "
+            "transactions",
+            code="transaction.other_register",
+            details={"record_register_id": str(record.get("register_id"))},
+        )
+
+
+def parse(record: object, register: RegisterIdentity) -> Transaction:
+    """A finished transaction of ``register`` from its record.
+
+    Raises:
+        NotAllowed: ``transaction.other_register``.
+        InvalidInput: ``record.format``, ``record.invalid``, ``quantity.*``, ``money.*``,
+            ``transaction.not_finished`` and the other codes of ``Transaction.from_record``.
+    """
+    check_owner(record, register)
+    if not isinstance(record, dict):
+        raise InvalidInput("a transaction record must be a JSON object", code="record.format")
+    txn = Transaction.from_record(record)
+    if txn.register_id != register.id:  # record had an unparsable id that parsed differently
+        check_owner({"register_id": str(txn.register_id)}, register)
+    if txn.status is TransactionStatus.OPEN:
+        raise InvalidInput(
+            f"transaction {txn.id} is still open; only completed or voided ones are stored",
+            code="transaction.not_finished",
+        )
+    return txn
+
+
+def rows_of(txn: Transaction, now: datetime) -> Rows:
+    """The ``transactions`` row, ``transaction_lines`` and ``transaction_tenders`` rows."""
+    record = txn.to_record()
+    totals = record["totals"]
+    end = txn.completed_at or txn.voided_at
+    assert end is not None
+    row = {
+        "id": txn.id, "store_id": txn.store_id, "register_id": txn.register_id,
+        "register_number": txn.register_number, "receipt_number": txn.receipt_number,
+        "operator_id": txn.operator_id, "customer_id": txn.customer_id,
+        "status": txn.status.value, "mode": txn.mode.value, "started_at": txn.started_at,
+        "completed_at": end, "subtotal_cents": totals["subtotal_cents"],
+        "tax_cents": totals["tax_total_cents"], "discount_cents": totals["discount_total_cents"],
+        "total_cents": totals["total_cents"], "paid_cents": totals["paid_cents"],
+        "change_cents": totals["change_due_cents"], "line_count": len(txn.lines),
+        "record": json.dumps(record, separators=(",", ":"), sort_keys=True),
+        "prev_hash": None, "hash": None, "received_at": now,
+    }
+    lines = [
+        {
+            "transaction_id": txn.id, "line_no": i, "id": ln.id, "product_id": ln.product_id,
+            "quantity": ln.quantity, "unit_price_cents": to_cents(ln.unit_price),
+            "override_price_cents": (
+                None if ln.price_override is None else to_cents(ln.price_override)
+            ),
+            "discount_cents": to_cents(ln.discount), "net_cents": to_cents(ln.net),
+            "tax_cents": to_cents(ln.tax), "is_return": ln.is_return, "voided": ln.voided,
+        }
+        for i, ln in enumerate(txn.lines, start=1)
+    ]
+    tenders = [
+        {
+            "id": t.id, "transaction_id": txn.id, "tender_type": t.type.value,
+            "amount_cents": to_cents(t.amount), "reference": t.reference, "voided": t.voided,
+        }
+        for t in txn.tenders
+    ]
+    return row, lines, tenders
+
+
+def _insert(conn: Connection, batch: list[Rows]) -> set[uuid.UUID]:
+    """Insert-or-ignore the transactions of ``batch``; lines and tenders of the new ones.
+    Returns the ids inserted now."""
+    inserted = {k[0] for k in insert_ignore(conn, transactions, [b[0] for b in batch])}
+    lines = [ln for b in batch if b[0]["id"] in inserted for ln in b[1]]
+    tenders = [t for b in batch if b[0]["id"] in inserted for t in b[2]]
+    if lines:
+        conn.execute(transaction_lines.insert(), lines)
+    if tenders:
+        conn.execute(transaction_tenders.insert(), tenders)
+    return inserted
+
+
+def _seq_of(conn: Connection, txn_id: uuid.UUID) -> int | None:
+    value = conn.execute(select(_t.seq).where(_t.id == txn_id)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _conflict(txn_id: uuid.UUID, exc: IntegrityError) -> InvalidInput:
+    first = str(exc.orig).strip().splitlines()[0] if exc.orig else "constraint"
+    return InvalidInput(
+        f"transaction {txn_id} clashes with stored data ({first}); nothing was written",
+        code="transaction.conflict",
+    )
+
+
+def commit(
+    engine: Engine, register: RegisterIdentity, record: object, now: datetime
+) -> dict[str, Any]:
+    """Store one finished transaction (module docstring).
+
+    Returns:
+        ``{"id": str, "result": "committed" | "duplicate", "seq": int}``.
+
+    Raises:
+        NotAllowed, InvalidInput: see :func:`parse`; InvalidInput ``transaction.conflict``
+            when a line or tender id is already used by another transaction.
+    """
+    txn = parse(record, register)
+    rows = rows_of(txn, now)
+    try:
+        with engine.begin() as conn:
+            inserted = _insert(conn, [rows])
+            seq = _seq_of(conn, txn.id)
+    except IntegrityError as exc:
+        raise _conflict(txn.id, exc) from exc
+    return {"id": str(txn.id), "result": "committed" if inserted else "duplicate", "seq": seq}
+
+
+def _record_id(record: object) -> str | None:
+    if isinstance(record, dict) and isinstance(record.get("id"), str):
+        return str(record["id"])
+    return None
+
+
+def upload(
+    engine: Engine, register: RegisterIdentity, records: list[Any], now: datetime
+) -> dict[str, Any]:
+    """Store a batch of offline transactions (module docstring).
+
+    Raises:
+        InvalidInput: ``upload.too_many`` (more than :data:`MAX_BATCH` records).
+        NotAllowed: ``transaction.other_register`` (any record; nothing is written).
+    """
+    if len(records) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} transactions per upload",
+                           code="upload.too_many")
+    for record in records:
+        check_owner(record, register)
+    rejected: list[dict[str, Any]] = []
+    batch: dict[uuid.UUID, Rows] = {}
+    for record in records:
+        try:
+            txn = parse(record, register)
+        except KassaError as exc:
+            rejected.append({"id": _record_id(record),
+                             "error": {"code": exc.code, "message": exc.message}})
+            continue
+        batch.setdefault(txn.id, rows_of(txn, now))
+    try:
+        with engine.begin() as conn:
+            _insert(conn, list(batch.values()))
+    except IntegrityError:
+        for txn_id, rows in list(batch.items()):  # isolate the record(s) that clash
+            try:
+                with engine.begin() as conn:
+                    _insert(conn, [rows])
+            except IntegrityError as exc:
+                del batch[txn_id]
+                err = _conflict(txn_id, exc)
+                rejected.append({"id": str(txn_id),
+                                 "error": {"code": err.code, "message": err.message}})
+    return {"acknowledged": [str(i) for i in batch], "rejected": rejected}
+
+
+def hq_batch(conn: Connection, after: int, limit: int) -> dict[str, Any]:
+    """Transactions with ``seq > after`` in ``seq`` order, at most ``limit``.
+
+    Returns:
+        ``{"transactions": [{"seq": int, "record": dict}], "last_seq": int}`` — ``last_seq``
+        is the last ``seq`` returned, or ``after`` when there is nothing new.
+
+    Raises:
+        InvalidInput: ``hq_pull.invalid`` for ``after`` < 0 or ``limit`` outside
+            1…:data:`MAX_HQ_BATCH`.
+    """
+    if after < 0 or not 1 <= limit <= MAX_HQ_BATCH:
+        raise InvalidInput(f"after must be >= 0 and limit 1..{MAX_HQ_BATCH}",
+                           code="hq_pull.invalid")
+    rows = conn.execute(
+        select(_t.seq, _t.record).where(_t.seq > after).order_by(_t.seq).limit(limit)
+    ).all()
+    items = [{"seq": int(r.seq), "record": json.loads(r.record)} for r in rows]
+    return {"transactions": items, "last_seq": items[-1]["seq"] if items else after}
