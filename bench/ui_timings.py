@@ -11,7 +11,7 @@ and reports one figure per measured thing:
 ``kassa_s``      median seconds over the test's samples
 ``baseline_s``   None — there is no baseline to compare with, only the target
 ``ratio``        None
-``target``       0.1 (seconds, the issue's bound, from the file's ``target_s``)
+``target_s``     0.1 (seconds, the issue's bound, from the file's ``target_s``)
 ``met``          ``kassa_s <= target``; ``max_s`` and the samples stay in the JSON
 
 Run the browser tests first (``make test`` or ``pytest tests/browser``); without timing
@@ -55,7 +55,8 @@ def figures_of(path: Path) -> list[dict[str, Any]]:
             "kassa_s": kassa_s,
             "baseline_s": None,
             "ratio": None,
-            "target": target,
+            "target": None,
+            "target_s": target,
             "met": kassa_s <= target,
             "max_s": fig.get("max_s"),
             "samples": len(fig.get("samples_s") or []),
@@ -87,4 +88,4 @@ if __name__ == "__main__":
     for fig in run():
         mark = "met" if fig["met"] else "MISSED"
         print(f"{fig['figure']:45} {fig['kassa_s'] * 1000:7.1f} ms (max {fig['max_s'] * 1000:.1f})"
-              f"  target {fig['target'] * 1000:.0f} ms  {mark}")
+              f"  target {fig['target_s'] * 1000:.0f} ms  {mark}")
