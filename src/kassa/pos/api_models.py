@@ -50,7 +50,8 @@ class ChangeLine(_Body):
 
 
 class AddTender(_Body):
-    """``POST /api/cart/tenders``."""
+    """``POST /api/cart/tenders``; for ``gift_card`` / ``credit_memo`` the ``reference`` is
+    the card number (the card is locked at HQ, DESIGN §6)."""
 
     type: Literal["cash", "card", "gift_card", "credit_memo"]
     amount_cents: StrictInt
@@ -61,3 +62,25 @@ class Operation917(_Body):
     """``POST /api/operations/917``: ``connect``, ``disconnect`` or nothing (the button)."""
 
     action: Literal["connect", "disconnect"] | None = None
+
+
+class IssueGiftCard(_Body):
+    """``POST /api/operations/512``: a new gift card of ``amount_cents``; ``transaction_id``
+    (optional) makes a retry answer the same card."""
+
+    amount_cents: StrictInt
+    transaction_id: StrictStr | None = Field(default=None, max_length=36)
+
+
+class AddToGiftCard(IssueGiftCard):
+    """``POST /api/operations/520``: add ``amount_cents`` to gift card ``number``."""
+
+    number: StrictStr = Field(min_length=1, max_length=64)
+
+
+class CardBalance(_Body):
+    """``POST /api/operations/519``: the balance of card ``number`` (a body, not the URL:
+    a card number is a bearer credential and stays out of access logs)."""
+
+    number: StrictStr = Field(min_length=1, max_length=64)
+    kind: Literal["gift_card", "credit_memo"] = "gift_card"

@@ -45,7 +45,8 @@ Auth = Annotated[Session, Depends(session)]
 
 def _finished(done: Finished) -> dict[str, Any]:
     return {"transaction": done.transaction.to_record(), "receipt": done.receipt,
-            "committed_to": done.outcome.where, "result": done.outcome.result}
+            "committed_to": done.outcome.where, "result": done.outcome.result,
+            "cards": [c.to_dict() for c in done.cards]}
 
 
 def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> FastAPI:
@@ -117,20 +118,26 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
 
     @app.post("/api/cart/tenders", tags=["cart"], status_code=201)
     def add_tender(s: Auth, body: m.AddTender) -> dict[str, Any]:
-        """Add a tender → ``{"tender", "cart"}``."""
+        """Add a tender → ``{"tender", "cart"}``. Gift card (214) / credit memo (213):
+        online only; the card is locked at HQ and the amount may not exceed its balance
+        (409 ``tender.exceeds_balance``; 409 ``giftcard.locked`` names the register that
+        holds it; 404 ``giftcard.unknown``; 503 ``realtime.unreachable``)."""
         tender = engine.add_tender(s, body.type, body.amount_cents, body.reference)
         return {"tender": tender.to_record(), **cart()}
 
     @app.delete("/api/cart/tenders/{tender_id}", tags=["cart"])
     def void_tender(s: Auth, tender_id: str) -> dict[str, Any]:
-        """Void a tender → tender and cart."""
+        """Void a tender → tender and cart (a card's lock is released, or queued offline)."""
         tender = engine.void_tender(s, tender_id)
         return {"tender": tender.to_record(), **cart()}
 
     @app.post("/api/cart/complete", tags=["cart"])
     def complete(s: Auth) -> dict[str, Any]:
         """Complete → ``{"transaction", "receipt": [text lines], "committed_to": "store" |
-        "offline", "result": "committed" | "duplicate"}``."""
+        "offline", "result": "committed" | "duplicate", "cards": [{"kind", "number",
+        "amount_cents", "result": "redeemed" | "at_posting", "balance_cents", "error"}]}``.
+        Offline with a card tender: 409 ``giftcard.offline_conclusion_not_allowed`` unless the
+        commerce parameter allows it."""
         return _finished(engine.complete(s))
 
     @app.post("/api/cart/void", tags=["cart"])
@@ -153,6 +160,24 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
     def operation_917(s: Auth, body: m.Operation917 | None = None) -> dict[str, Any]:
         """Database connection status: Disconnect / Connect → the switch status."""
         return engine.database_connection(s, None if body is None else body.action)
+
+    @app.post("/api/operations/512", tags=["operations"])
+    def issue_gift_card(s: Auth, body: m.IssueGiftCard) -> dict[str, Any]:
+        """Issue gift card (online only) → ``{"card": {"kind", "number", "balance_cents",
+        "active", "locked", "replayed"}}``."""
+        card = engine.issue_gift_card(s, body.amount_cents, body.transaction_id)
+        return {"card": card.to_dict()}
+
+    @app.post("/api/operations/520", tags=["operations"])
+    def add_to_gift_card(s: Auth, body: m.AddToGiftCard) -> dict[str, Any]:
+        """Add to gift card (online only) → ``{"card"}`` with the new balance."""
+        card = engine.add_to_gift_card(s, body.number, body.amount_cents, body.transaction_id)
+        return {"card": card.to_dict()}
+
+    @app.post("/api/operations/519", tags=["operations"])
+    def gift_card_balance(s: Auth, body: m.CardBalance) -> dict[str, Any]:
+        """Gift card balance (online only) → ``{"card"}``."""
+        return {"card": engine.gift_card_balance(s, body.number, body.kind).to_dict()}
 
     @app.post("/api/sync/download", tags=["sync"])
     def sync_download(s: Auth) -> dict[str, Any]:

@@ -177,7 +177,8 @@ class CartOperations:
 
         Raises:
             InvalidInput: ``tender.unknown_type``, ``money.*``, ``tender.unsupported`` (gift
-                card / credit memo need the real-time service of issue 5).
+                card / credit memo: :class:`kassa.pos.card_tenders.CardTenders` adds them
+                with the real-time service; this plain cart cannot).
             OfflineUnavailable: ``operation.online_only`` (gift card, credit memo offline).
             RuleViolation: ``tender.exceeds_due``, ``tender.nothing_due``, ``tender.wrong_sign``.
         """
@@ -187,9 +188,8 @@ class CartOperations:
             check_allowed(TENDER_OP[tender_type], online=self.source.online)
             require(session.operator.role, tender_type.permission)
             if tender_type.needs_realtime:
-                raise InvalidInput(f"{tender_type.label} tenders need the real-time service, "
-                                   "which this register does not offer yet",
-                                   code="tender.unsupported")
+                raise InvalidInput(f"{tender_type.label} tenders need the real-time service "
+                                   "(kassa.pos.card_tenders)", code="tender.unsupported")
             if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
                 raise InvalidInput(f"amount_cents must be an integer (got {amount_cents!r})",
                                    code="money.cents_type")

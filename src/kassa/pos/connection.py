@@ -17,6 +17,13 @@ Reconnect attempts happen only (§3.2-§3.4):
 
 A register without Support offline, or whose offline DB is not ready, gets the switch's
 ``Unavailable`` error (§3.5) instead of a switch.
+
+Calls of the real-time service (gift cards, credit memos, DESIGN §6) go through
+:meth:`SwitchingSource.realtime`: the same switch, but no offline answer.
+
+A committed record's ``mode`` is the mode it was *committed* in
+(:func:`~kassa.pos.transaction_rows.committed_in`), so HQ counts a sale that switched
+offline mid-way as offline.
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from kassa.domain.clock import Clock
+from kassa.domain.errors import Unavailable
 from kassa.domain.offline_profile import OfflineProfile, RetryPolicy
 from kassa.domain.switch import ConnectionSwitch, Mode, SwitchStatus, WarningStyle
-from kassa.domain.transaction import Transaction
+from kassa.domain.transaction import Transaction, TransactionMode
 from kassa.pos.datasource import (
     CommitOutcome,
     DataSource,
@@ -40,10 +48,12 @@ from kassa.pos.datasource import (
     TaxGroupInfo,
 )
 from kassa.pos.offline_source import OfflineSource
-from kassa.pos.store_http import StoreUnreachable
+from kassa.pos.store_http import StoreHttp, StoreUnreachable
 from kassa.pos.store_source import StoreServerSource
+from kassa.pos.transaction_rows import committed_in
 
 log = logging.getLogger("kassa.pos.connection")
+ONLINE, OFFLINE = TransactionMode.ONLINE, TransactionMode.OFFLINE
 T = TypeVar("T")
 
 
@@ -176,12 +186,37 @@ class SwitchingSource:
         switch goes offline and the record is committed to the offline DB with upload state
         ``pending``: the later upload is harmless even if the server had committed it.
         Offline: straight to the offline DB, pending. ``txn`` (the parsed record, when the
-        caller has it) spares the offline DB a second parse.
+        caller has it) spares the offline DB a second parse. The record's ``mode`` becomes
+        the mode it is committed in (module docstring).
         """
-        outcome = self._call(lambda s: s.commit(record), lambda s: s.commit(record, txn))
+        online, offline = (committed_in(record, m) for m in (ONLINE, OFFLINE))
+        outcome = self._call(  # sent with its tamper-evident journal entry (issue 8 §4)
+            lambda s: s.commit(self.offline.stamped(online)),
+            lambda s: s.commit(offline, txn if offline is record else None))
         if outcome.where == "store":
-            self.offline.journal(record, txn)
+            self.offline.journal(online, txn if online is record else None)
         return outcome
+
+    def realtime(self, call: Callable[[StoreHttp], T]) -> T:
+        """One call of the real-time service through the store server's relay (DESIGN §6),
+        with the rules of a data request (§3.1) but no offline answer: a switching failure
+        flips the switch (and warns the cashier) and is raised to the caller, whose call's
+        outcome is unknown (:mod:`kassa.pos.stored_value`). A 4xx passes through.
+
+        Raises:
+            Unavailable: ``realtime.offline`` when the register is offline already; the
+                switch's §3.5 errors. StoreUnreachable: the call got no answer.
+        """
+        if self.switch.uses_offline_db:
+            raise Unavailable("the register is offline; the real-time service needs the "
+                              "store server", code="realtime.offline")
+        try:
+            return call(self.store.http)
+        except StoreUnreachable as exc:
+            decision = self.switch.request_failed(exc.kind, exc.detail)  # may raise (§3.5)
+            if decision.switched and decision.warning is not None:
+                self._warn(decision.warning, decision.message)
+            raise
 
     # -- §3.2 / §3.3 / §3.4 probes ---------------------------------------------------------------
     def _probe(self, deadline_s: float) -> tuple[bool, str | None]:

@@ -15,7 +15,13 @@ Completion (DESIGN §5): online, the finished record is first written to ``curre
 commit in doubt), then committed to the store server (insert-or-ignore by id); if the
 answer does not arrive the switch goes offline and the record is committed to the offline DB
 with upload state ``pending``. Offline, it is committed to the offline DB at once. A cart
-found *finished* on restart is committed offline (:meth:`PosEngine.recover`).
+found *finished* on restart is committed offline (:meth:`PosEngine.recover`). A record
+committed carries the mode it was committed in (``mode``: ``"offline"`` after a switch).
+
+Gift cards and credit memos (DESIGN §6; :mod:`kassa.pos.card_tenders`): completing online
+commits first, then redeems and unlocks each card; completing offline needs the commerce
+parameter of the card's kind; voiding the transaction voids and unlocks its card tenders
+first. Operations 512/520/519: :mod:`kassa.pos.gift_card_operations`.
 
 Money crosses this API as integer cents; quantities as decimal strings.
 """
@@ -35,27 +41,33 @@ from kassa.domain.operations import OpId, availability_for_ui, check_allowed
 from kassa.domain.operator import Permission, require
 from kassa.domain.receipt import receipt_number, render_receipt
 from kassa.domain.transaction import Transaction, TransactionMode
-from kassa.pos.cart import CartOperations
+from kassa.pos.card_tenders import CardRedemption, CardTenders
 from kassa.pos.cart_store import CartStore
 from kassa.pos.connection import SwitchingSource
 from kassa.pos.datasource import CommitOutcome
+from kassa.pos.gift_card_operations import GiftCardOperations
 from kassa.pos.sessions import Session, Sessions
 from kassa.pos.settings import RegisterSettings
+from kassa.pos.stored_value import RealtimeRelay
+from kassa.pos.transaction_rows import committed_in, committed_offline
+from kassa.pos.unlock_queue import UnlockQueue
 
 log = logging.getLogger("kassa.pos.engine")
 
 
 @dataclass(frozen=True)
 class Finished:
-    """A completed or voided transaction: the transaction, its receipt text lines and where
-    it was committed (:class:`CommitOutcome`)."""
+    """A completed or voided transaction: the transaction (as committed), its receipt text
+    lines, where it was committed (:class:`CommitOutcome`) and what completing online did to
+    its gift cards / credit memos (:class:`CardRedemption`, empty otherwise)."""
 
     transaction: Transaction
     receipt: list[str]
     outcome: CommitOutcome
+    cards: tuple[CardRedemption, ...] = ()
 
 
-class PosEngine(CartOperations):
+class PosEngine(CardTenders, GiftCardOperations):
     """The register's POS engine (module docstring).
 
     Args:
@@ -83,6 +95,8 @@ class PosEngine(CartOperations):
             store_id, register_number, register_id)
         self.source = source
         self.carts = carts
+        self.relay = RealtimeRelay(source)
+        self.unlocks = UnlockQueue(source.offline.engine, clock)
         self.sessions = Sessions()
         self._clock = clock
         self._settings = settings
@@ -111,7 +125,7 @@ class PosEngine(CartOperations):
                 self._cart = txn
                 self.recovered = "open cart"
             else:
-                self.source.offline.commit(record)
+                self.source.offline.commit(committed_offline(record))
                 self.recovered = "commit in doubt"
             log.warning("recovered %s %s after a restart", self.recovered, txn.receipt_number)
 
@@ -174,23 +188,30 @@ class PosEngine(CartOperations):
         """Complete the sale and commit it (module docstring, DESIGN §5).
 
         Raises:
-            RuleViolation: ``transaction.empty``, ``transaction.unpaid``, ``tender.exceeds_due``.
+            RuleViolation: ``transaction.empty``, ``transaction.unpaid``, ``tender.exceeds_due``;
+                offline, ``giftcard.offline_conclusion_not_allowed`` (a card tender and the
+                commerce parameter says no: void the tender first).
             Unavailable: the store server is gone and the register cannot switch (§3.5); the
                 cart stays open.
             KassaError: the store server refused the record (4xx); the cart stays open.
         """
         with self._lock:
             cart = self._require_cart()
+            if not self.source.online:
+                self._check_offline_conclusion(cart)
             before = cart.to_record()
             cart.complete(self._clock.now())  # checks first: a refusal changes nothing
             return self._finish(cart, before)
 
     def void(self, session: Session) -> Finished:
-        """Void the open transaction (tenders must be voided first) and commit it for the
-        audit trail. Raises RuleViolation ``transaction.has_tenders``."""
+        """Void the open transaction and commit it for the audit trail. Gift card / credit
+        memo tenders are voided (and unlocked) first; other tenders must be voided by the
+        cashier. Raises RuleViolation ``transaction.has_tenders``."""
         with self._lock:
             check_allowed(OpId.VOID_TRANSACTION, online=self.source.online)
             require(session.operator.role, Permission.VOID_TRANSACTION)
+            cart = self._require_cart()
+            self._void_card_tenders(cart)
             cart = self._require_cart()
             before = cart.to_record()
             cart.void(self._clock.now())
@@ -213,11 +234,19 @@ class PosEngine(CartOperations):
             self._cart = Transaction.from_record(before)
             raise
         self._cart = None
-        self.source.transaction_ended()
+        cards: tuple[CardRedemption, ...] = ()
+        try:
+            mode = TransactionMode.ONLINE if outcome.where == "store" else TransactionMode.OFFLINE
+            if done.mode is not mode:
+                done = Transaction.from_record(committed_in(record, mode))
+            if outcome.where == "store":
+                cards = self._redeem_cards(done)  # after the commit: kassa.pos.card_tenders
+        finally:
+            self.source.transaction_ended()
         settings = self._settings()
         receipt = render_receipt(done, settings.store_name, settings.receipt_header,
                                  settings.receipt_footer)
-        self.last_finished = Finished(done, receipt, outcome)
+        self.last_finished = Finished(done, receipt, outcome, cards)
         return self.last_finished
 
     # -- operations ----------------------------------------------------------------------------

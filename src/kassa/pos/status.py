@@ -13,11 +13,12 @@ Shape of :func:`register_status` (``GET /api/status`` of the register)::
                     "last_download": attempt | None, "last_upload": attempt | None,
                     "pending_uploads": int, "oldest_pending_age_s": float | None,
                     "checkpoint": int | None, "offline_data_age_s": float | None,
-                    "sync_running": bool, "sync_paused": bool},
+                    "pending_unlocks": int, "sync_running": bool, "sync_paused": bool},
      "cart": {"open": bool, "receipt_number": str | None, "recovered": str | None}}
 
 ``attempt`` = ``{"kind", "at", "result", "package_number", "rows", "count", "error"}``.
-Ages are seconds.
+Ages are seconds. ``pending_unlocks``: gift card / credit memo unlocks waiting for the
+store server (DESIGN §6, :mod:`kassa.pos.unlock_queue`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def register_status(
         "oldest_pending_age_s": queue.oldest_pending_age_s(now),
         "checkpoint": queue.checkpoint,
         "offline_data_age_s": queue.data_age_s(now),
+        "pending_unlocks": engine.unlocks.count(),
         "sync_running": sync_running,
         "sync_paused": settings.profile.pause_offline_sync,
     }

@@ -13,15 +13,35 @@ import json
 from typing import Any
 
 from kassa.domain.errors import InvalidInput
-from kassa.domain.transaction import Transaction, TransactionStatus
+from kassa.domain.transaction import Transaction, TransactionMode, TransactionStatus
 from kassa.store.transactions import rows_of
 
-__all__ = ["finished_transaction", "record_json", "rows_of"]
+__all__ = ["committed_in", "committed_offline", "finished_transaction", "record_json", "rows_of"]
 
 
 def record_json(record: dict[str, Any]) -> str:
     """Canonical JSON text of a record (sorted keys, no spaces)."""
     return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def committed_in(record: dict[str, Any], mode: TransactionMode) -> dict[str, Any]:
+    """``record`` as the register commits it: ``mode`` = the mode it is *committed* in
+    (``"online"`` to the store server, ``"offline"`` to the offline DB).
+
+    HQ counts online and offline sales by the record's ``mode`` (DESIGN §3.6, §5): a sale
+    that started online and was committed offline after a switch is an offline sale (and
+    one started offline and committed after operation 917 Connect an online one). The
+    domain sets ``mode`` at the start of a transaction, so the register sets the committed
+    mode here, on the record (a new dict; ``record`` itself when it already says so).
+    """
+    if record.get("mode") == mode.value:
+        return record
+    return {**record, "mode": mode.value}
+
+
+def committed_offline(record: dict[str, Any]) -> dict[str, Any]:
+    """:func:`committed_in` the offline DB."""
+    return committed_in(record, TransactionMode.OFFLINE)
 
 
 def finished_transaction(record: object) -> Transaction:

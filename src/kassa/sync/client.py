@@ -6,7 +6,10 @@ A background thread, started with the register process after the first sign-in
 * every ``download_interval_s`` seconds (and on demand, :meth:`SyncClient.download_now`)
   downloads and applies data packages (:class:`~kassa.sync.downloader.Downloader`);
 * every ``upload_interval_s`` seconds (and on demand) uploads pending offline transactions
-  in batches of ``upload_batch_size`` (:class:`~kassa.sync.uploader.Uploader`);
+  in batches of ``upload_batch_size`` (:class:`~kassa.sync.uploader.Uploader`), then sends
+  the gift card / credit memo unlocks the register queued while it could not reach HQ
+  (:meth:`kassa.pos.unlock_queue.UnlockQueue.deliver`, DESIGN §6: marked sent only after
+  the answer);
 * after each upload round reports ``{"checkpoint", "pending_uploads", "mode",
   "oldest_pending_age_s"}`` to the store server (``POST /api/status``), which tells HQ.
 
@@ -29,6 +32,7 @@ from kassa.domain.clock import Clock
 from kassa.domain.errors import Conflict, KassaError
 from kassa.domain.offline_profile import OfflineProfile
 from kassa.pos.store_http import StoreHttp
+from kassa.pos.unlock_queue import Delivery, UnlockQueue
 from kassa.sync import attempts
 from kassa.sync.apply import ApplyResult
 from kassa.sync.downloader import Downloader
@@ -66,6 +70,9 @@ class SyncClient:
         self._mode = mode
         self.downloader = Downloader(http, engine, clock, on_applied)
         self.uploader = Uploader(http, engine, clock)
+        self.unlocks = UnlockQueue(engine, clock)
+        #: The last delivery of queued unlocks, or None before the first upload round.
+        self.last_unlocks: Delivery | None = None
         self._run_lock = threading.Lock()  # one download/upload at a time (thread or on demand)
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -98,6 +105,7 @@ class SyncClient:
         profile = self._check_not_paused()
         with self._run_lock:
             attempt = self.uploader.run_once(profile.upload_batch_size)
+            self.last_unlocks = self.unlocks.deliver(self.http)
         self.report_status()
         return attempt
 
@@ -159,6 +167,7 @@ class SyncClient:
                     if woken or now >= next_upload:
                         with self._run_lock:
                             self.uploader.run_once(profile.upload_batch_size)
+                            self.last_unlocks = self.unlocks.deliver(self.http)
                         self.report_status()
                         next_upload = self._clock.monotonic() + profile.upload_interval_s
                 except Exception:  # the loop must survive anything; the log has it
