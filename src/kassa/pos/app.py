@@ -18,11 +18,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from kassa.http_errors import install_error_handlers
+from kassa.http_errors import error_responses, install_error_handlers
 from kassa.pos import api_models as m
 from kassa.pos.engine import Finished
 from kassa.pos.runtime import RegisterRuntime
 from kassa.pos.sessions import Session
+from kassa.pos.web import mount_register_ui
 
 COOKIE = "kassa_session"
 
@@ -52,7 +53,8 @@ def _finished(done: Finished) -> dict[str, Any]:
 def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> FastAPI:
     """The register FastAPI app around ``runtime`` (``close_runtime``: close it at shutdown)."""
     engine = runtime.engine
-    app = FastAPI(title="Kassa register", version="1", description=__doc__)
+    app = FastAPI(title="Kassa register", version="1", description=__doc__,
+                  responses=error_responses(401, 403, 404, 409, 422, 503))
     app.state.runtime = runtime
     install_error_handlers(app)
     if close_runtime:
@@ -62,7 +64,7 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         txn = engine.cart
         return {"cart": None if txn is None else txn.to_record()}
 
-    @app.post("/api/sign-in", tags=["session"])
+    @app.post("/api/sign-in", tags=["session"], responses=error_responses(429))
     def sign_in(body: m.SignIn, response: Response) -> dict[str, Any]:
         """Sign in → ``{"token", "operator": {"operator_id", "name", "role"}}``."""
         s = engine.sign_in(body.operator_id, body.password)
@@ -189,4 +191,5 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         """Upload pending transactions now → the attempt."""
         return runtime.sync.upload_now().to_dict()
 
+    mount_register_ui(app)  # the cashier's screen: /, /sign-in, /sign-out, /static (issue 6 §1)
     return app
