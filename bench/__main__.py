@@ -69,7 +69,13 @@ def write_results(name: str, figures: list[dict[str, Any]], elapsed_s: float) ->
 
 
 def _seconds(value: Any) -> str:
-    return f"{value:.3f} s" if isinstance(value, int | float) else "—"
+    if not isinstance(value, int | float):
+        return "—"
+    if value >= 1:
+        return f"{value:.3f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.1f} µs"
 
 
 def _target(fig: dict[str, Any]) -> str:

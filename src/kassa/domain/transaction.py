@@ -114,9 +114,8 @@ class Transaction(CartAmounts):
 
     def _check_state(self) -> None:
         status, done, void = self._status, self._completed_at, self._voided_at
-        expected = {TransactionStatus.OPEN: (False, False),
-                    TransactionStatus.COMPLETED: (True, False),
-                    TransactionStatus.VOIDED: (False, True)}[status]
+        # open: neither time; completed: completed_at only; voided: voided_at only
+        expected = (status is TransactionStatus.COMPLETED, status is TransactionStatus.VOIDED)
         if (done is not None, void is not None) != expected:
             raise InvalidInput(f"a {status} transaction has the wrong completed_at/voided_at",
                                code="transaction.invalid")
@@ -187,8 +186,9 @@ class Transaction(CartAmounts):
         i = self._line_index(line_id)
         if self._lines[i].voided:
             raise Conflict(f"line {line_id} is voided", code="line.voided")
-        self._lines[i] = replace(self._lines[i], **changes)
-        return self._lines[i]
+        line = replace(self._lines[i], **changes)
+        self._replace_line(i, line)
+        return line
 
     def add_line(
         self,
@@ -220,7 +220,7 @@ class Transaction(CartAmounts):
             require(role, Permission.RETURN)
         line = Line(new_id(), product_id, name, barcode, unit_price, quantity, tax_group,
                     is_return=is_return, original_transaction_id=original_transaction_id)
-        self._lines.append(line)
+        self._append_line(line)
         return line
 
     def set_quantity(self, line_id: UUID, quantity: Decimal) -> Line:
@@ -294,7 +294,7 @@ class Transaction(CartAmounts):
         if tender.id in {x.id for x in self._tenders} | {x.id for x in self._lines}:
             raise Conflict(f"tender {tender.id} already exists", code="tender.duplicate")
         self.check_tender_fits(tender)
-        self._tenders.append(tender)
+        self._append_tender(tender)
         return tender
 
     def void_tender(self, tender_id: UUID) -> TenderLine:
@@ -307,8 +307,9 @@ class Transaction(CartAmounts):
         i = self._tender_index(tender_id)
         if self._tenders[i].voided:
             raise Conflict(f"tender {tender_id} is already voided", code="tender.voided")
-        self._tenders[i] = replace(self._tenders[i], voided=True)
-        return self._tenders[i]
+        tender = replace(self._tenders[i], voided=True)
+        self._replace_tender(i, tender)
+        return tender
 
     def complete(self, now: datetime) -> Totals:
         """Close the sale at ``now`` (aware): paid - change == total; return the totals.
@@ -366,7 +367,7 @@ class Transaction(CartAmounts):
                 mistyped field, derived totals that do not match), the constructor's codes.
         """
         txn = cls(**fields_from_record(record))
-        if "totals" in record and record["totals"] != txn.totals.to_record():
+        if "totals" in record and record["totals"] != txn._money.totals_cents:
             raise InvalidInput(f"transaction {txn.id}: totals do not match its lines",
                                code="record.invalid")
         return txn

@@ -10,24 +10,38 @@ Amounts of a line (all ``Decimal`` with two places, signed: negative for a retur
 * ``discount_amount = sign * discount``
 * ``net = gross - discount_amount``
 * ``tax = tax_for(net, tax_group)``
+
+They are computed once, when the line is made (every change makes a new line), and kept on
+it; reading them costs nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from uuid import UUID
 
 from kassa.domain.errors import InvalidInput, MoneyError, QuantityError, RuleViolation
 from kassa.domain.ids import parse_id
-from kassa.domain.money import MAX_AMOUNT, ZERO, from_cents, parse_amount, round_money, to_cents
+from kassa.domain.money import MAX_AMOUNT, ZERO, from_cents, parse_amount, round_money
 from kassa.domain.tax import TaxGroup, tax_for
 
 #: Largest quantity of one line (inclusive).
 MAX_QUANTITY: Final = Decimal(100000)
 #: Most decimals a quantity may have (weighed goods: 1.235 lb).
 QUANTITY_DECIMALS: Final = 3
+
+_UNIT: Final = Decimal(1)
+_QUANTITY_QUANTUM: Final = _UNIT.scaleb(-QUANTITY_DECIMALS)
+_SALE: Final = _UNIT
+_RETURN: Final = Decimal(-1)
+_HUNDRED: Final = Decimal(100)
+#: Quantities already parsed, by text or by ``Decimal`` value: the result depends on nothing
+#: else, a ``Decimal`` is immutable, and baskets repeat the same few quantities ("1", "2").
+_QUANTITIES: dict[str | Decimal, Decimal] = {}
+_QUANTITIES_KEPT: Final = 4096
+_QUANTITY_TEXT_KEPT: Final = 16
 
 
 def parse_quantity(value: object) -> Decimal:
@@ -42,6 +56,18 @@ def parse_quantity(value: object) -> Decimal:
             finite number), ``quantity.not_positive``, ``quantity.too_large``,
             ``quantity.too_precise``.
     """
+    if (type(value) is Decimal and value.is_finite()) or (
+            type(value) is str and len(value) <= _QUANTITY_TEXT_KEPT):
+        qty = _QUANTITIES.get(value)
+        if qty is None:
+            qty = _parse_quantity(value)
+            if len(_QUANTITIES) < _QUANTITIES_KEPT:
+                _QUANTITIES[value] = qty
+        return qty
+    return _parse_quantity(value)
+
+
+def _parse_quantity(value: object) -> Decimal:
     if isinstance(value, bool | float):
         raise QuantityError(
             f"quantity must not be a float or bool (got {value!r}); use Decimal or a string",
@@ -64,15 +90,15 @@ def parse_quantity(value: object) -> Decimal:
     if qty > MAX_QUANTITY:
         raise QuantityError(f"quantity {qty} is more than the limit {MAX_QUANTITY}",
                             code="quantity.too_large")
-    if qty != qty.quantize(Decimal(1).scaleb(-QUANTITY_DECIMALS)):
+    if qty != qty.quantize(_QUANTITY_QUANTUM):
         raise QuantityError(f"quantity {qty} has more than {QUANTITY_DECIMALS} decimals",
                             code="quantity.too_precise")
     if qty == qty.to_integral_value():
-        return qty.quantize(Decimal(1))
+        return qty.quantize(_UNIT)
     return qty.normalize()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Line:
     """One sale or return line.
 
@@ -90,6 +116,13 @@ class Line:
         discount: line discount as a positive amount of money, <= |gross|.
         voided: voided lines stay in the transaction for the audit but count for nothing.
         original_transaction_id: for a return, the sale it returns from (if known).
+
+    The amounts (:attr:`gross`, :attr:`discount_amount`, :attr:`net`, :attr:`tax`) are
+    computed once in the constructor (a line never changes) and take no part in ``==``,
+    ``hash`` or ``repr``. The constructor is written out (``init=False``): it checks its
+    arguments, then stores each field once through the slot (a frozen dataclass' own
+    ``__init__`` stores every field with ``object.__setattr__``, and the checks store the
+    parsed values a second time — that was most of the cost of a line).
 
     Raises:
         MoneyError, QuantityError: for bad amounts or quantities (codes as in
@@ -111,46 +144,71 @@ class Line:
     discount: Decimal = ZERO
     voided: bool = False
     original_transaction_id: UUID | None = None
+    #: ``(gross, discount_amount, net, tax)``, set by the constructor.
+    _amounts: tuple[Decimal, Decimal, Decimal, Decimal] = field(
+        init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.id, UUID):
-            raise InvalidInput(f"line id must be a UUID (got {self.id!r})", code="line.invalid")
-        if isinstance(self.product_id, bool) or not isinstance(self.product_id, int):
-            raise InvalidInput(f"product id must be an int (got {self.product_id!r})",
+    def __init__(
+        self,
+        id: UUID,
+        product_id: int,
+        name: str,
+        barcode: str,
+        unit_price: Decimal,
+        quantity: Decimal,
+        tax_group: TaxGroup,
+        is_return: bool = False,
+        price_override: Decimal | None = None,
+        discount: Decimal = ZERO,
+        voided: bool = False,
+        original_transaction_id: UUID | None = None,
+    ) -> None:
+        if not isinstance(id, UUID):
+            raise InvalidInput(f"line id must be a UUID (got {id!r})", code="line.invalid")
+        if isinstance(product_id, bool) or not isinstance(product_id, int):
+            raise InvalidInput(f"product id must be an int (got {product_id!r})",
                                code="line.invalid")
-        if not isinstance(self.name, str) or not self.name.strip():
+        if not isinstance(name, str) or not name.strip():
             raise InvalidInput("a line needs a product name", code="line.invalid")
-        if not isinstance(self.barcode, str):
+        if not isinstance(barcode, str):
             raise InvalidInput("barcode must be a string", code="line.invalid")
-        if not isinstance(self.tax_group, TaxGroup):
+        if not isinstance(tax_group, TaxGroup):
             raise InvalidInput("a line needs a TaxGroup", code="line.invalid")
-        if not isinstance(self.is_return, bool) or not isinstance(self.voided, bool):
+        if not isinstance(is_return, bool) or not isinstance(voided, bool):
             raise InvalidInput("is_return and voided must be bool", code="line.invalid")
-        if self.original_transaction_id is not None and not self.is_return:
+        if original_transaction_id is not None and not is_return:
             raise InvalidInput("only a return line names an original transaction",
                                code="line.invalid")
-        set_ = object.__setattr__
-        set_(self, "unit_price", parse_amount(self.unit_price))
-        set_(self, "quantity", parse_quantity(self.quantity))
-        if self.price_override is not None:
-            set_(self, "price_override", parse_amount(self.price_override))
-        set_(self, "discount", parse_amount(self.discount))
-        gross = abs(self.gross)
-        if gross > MAX_AMOUNT:
-            raise MoneyError(f"line amount {gross} is larger than the limit {MAX_AMOUNT}",
+        unit_price = _amount(unit_price)
+        quantity = parse_quantity(quantity)
+        if price_override is not None:
+            price_override = _amount(price_override)
+        discount = _amount(discount)
+        # the amounts (module docstring), computed once for the life of the line
+        sign = _RETURN if is_return else _SALE
+        price = unit_price if price_override is None else price_override
+        gross = sign * round_money(quantity * price)
+        size = abs(gross)
+        if size > MAX_AMOUNT:
+            raise MoneyError(f"line amount {size} is larger than the limit {MAX_AMOUNT}",
                              code="money.too_large")
-        if self.discount > gross:
+        if discount > size:
             raise RuleViolation(
-                f"discount {self.discount} is more than the line amount {gross}",
+                f"discount {discount} is more than the line amount {size}",
                 code="discount.exceeds_gross",
-                details={"line_id": str(self.id), "discount": str(self.discount),
-                         "gross": str(gross)},
+                details={"line_id": str(id), "discount": str(discount), "gross": str(size)},
             )
+        discount_amount = sign * discount
+        net = gross - discount_amount
+        tax = tax_for(net, tax_group)
+        _store(self, (id, product_id, name, barcode, unit_price, quantity, tax_group, is_return,
+                      price_override, discount, voided, original_transaction_id,
+                      (gross, discount_amount, net, tax)))
 
     @property
     def sign(self) -> Decimal:
         """``Decimal(1)`` for a sale line, ``Decimal(-1)`` for a return line."""
-        return Decimal(-1) if self.is_return else Decimal(1)
+        return _RETURN if self.is_return else _SALE
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -165,22 +223,22 @@ class Line:
     @property
     def gross(self) -> Decimal:
         """``sign * round_money(quantity * effective_unit_price)``, two places."""
-        return self.sign * round_money(self.quantity * self.effective_unit_price)
+        return self._amounts[0]
 
     @property
     def discount_amount(self) -> Decimal:
         """The discount with the line's sign."""
-        return self.sign * self.discount
+        return self._amounts[1]
 
     @property
     def net(self) -> Decimal:
         """``gross - discount_amount``: what the line costs before tax."""
-        return self.gross - self.discount_amount
+        return self._amounts[2]
 
     @property
     def tax(self) -> Decimal:
         """``tax_for(net, tax_group)``."""
-        return tax_for(self.net, self.tax_group)
+        return self._amounts[3]
 
     def to_record(self) -> dict[str, Any]:
         """The line as JSON-able primitives (part of transaction record format 1).
@@ -188,18 +246,19 @@ class Line:
         Money is integer cents (``*_cents``), the quantity a string; ``gross_cents``,
         ``net_cents`` and ``tax_cents`` are derived and checked again on reading.
         """
+        gross, _, net, tax = self._amounts
         return {
             "id": str(self.id),
             "product_id": self.product_id,
             "name": self.name,
             "barcode": self.barcode,
-            "unit_price_cents": to_cents(self.unit_price),
+            "unit_price_cents": _cents(self.unit_price),
             "quantity": str(self.quantity),
             "is_return": self.is_return,
             "price_override_cents": (
-                None if self.price_override is None else to_cents(self.price_override)
+                None if self.price_override is None else _cents(self.price_override)
             ),
-            "discount_cents": to_cents(self.discount),
+            "discount_cents": _cents(self.discount),
             "tax_group_id": self.tax_group.id,
             "tax_group_name": self.tax_group.name,
             "tax_rate_bp": self.tax_group.basis_points,
@@ -208,9 +267,9 @@ class Line:
                 None if self.original_transaction_id is None
                 else str(self.original_transaction_id)
             ),
-            "gross_cents": to_cents(self.gross),
-            "net_cents": to_cents(self.net),
-            "tax_cents": to_cents(self.tax),
+            "gross_cents": _cents(gross),
+            "net_cents": _cents(net),
+            "tax_cents": _cents(tax),
         }
 
     @classmethod
@@ -224,33 +283,105 @@ class Line:
         try:
             override = record["price_override_cents"]
             original = record["original_transaction_id"]
-            line = cls(
-                id=parse_id(record["id"], "line id"),
-                product_id=record["product_id"],
-                name=record["name"],
-                barcode=record["barcode"],
-                unit_price=from_cents(record["unit_price_cents"]),
-                quantity=parse_quantity(_text(record["quantity"])),
-                tax_group=TaxGroup.from_basis_points(
-                    record["tax_group_id"], record["tax_group_name"], record["tax_rate_bp"]),
-                is_return=record["is_return"],
-                price_override=None if override is None else from_cents(override),
-                discount=from_cents(record["discount_cents"]),
-                voided=record["voided"],
-                original_transaction_id=(
-                    None if original is None else parse_id(original, "original transaction id")
-                ),
+            line = cls(  # positionally, in field order: the fastest call
+                parse_id(record["id"], "line id"),
+                record["product_id"],
+                record["name"],
+                record["barcode"],
+                _from_cents(record["unit_price_cents"]),
+                parse_quantity(_text(record["quantity"])),
+                _tax_group(record["tax_group_id"], record["tax_group_name"],
+                           record["tax_rate_bp"]),
+                record["is_return"],
+                None if override is None else _from_cents(override),
+                _from_cents(record["discount_cents"]),
+                record["voided"],
+                None if original is None else parse_id(original, "original transaction id"),
             )
         except (KeyError, TypeError) as exc:
             raise InvalidInput(f"bad line record: {exc!r}", code="record.invalid") from exc
-        for key, value in (("gross_cents", line.gross), ("net_cents", line.net),
-                           ("tax_cents", line.tax)):
-            if key in record and record[key] != to_cents(value):
+        gross, _, net, tax = line._amounts
+        for key, value in (("gross_cents", gross), ("net_cents", net), ("tax_cents", tax)):
+            # ``value * 100`` compares with any JSON value exactly as its int cents would
+            if key in record and record[key] != value * _HUNDRED:
                 raise InvalidInput(
-                    f"line {line.id}: {key} {record[key]} does not match {to_cents(value)}",
+                    f"line {line.id}: {key} {record[key]} does not match {_cents(value)}",
                     code="record.invalid",
                 )
         return line
+
+
+#: The slot of every field of :class:`Line`, in field order (``_amounts`` last).
+_SETTERS: Final = tuple(Line.__dict__[name].__set__ for name in Line.__slots__)
+
+
+def _store(line: Line, values: tuple[Any, ...]) -> None:
+    """Set every field of a new ``line`` (in field order) through its slot descriptor."""
+    for set_, value in zip(_SETTERS, values, strict=True):
+        set_(line, value)
+
+
+def _cents(amount: Decimal) -> int:
+    """Integer cents of an amount the line made with two places (``parse_amount``,
+    ``round_money`` or sums and products of those with the sign): the same value as
+    :func:`~kassa.domain.money.to_cents` without checking again that it is whole cents
+    (the product is exact, ``int`` drops no fraction)."""
+    return int(amount * _HUNDRED)
+
+
+#: ``from_cents`` of the cents seen in line records (shelf prices repeat across baskets; the
+#: result depends only on the ``int``, and a ``Decimal`` is immutable).
+_FROM_CENTS: dict[int, Decimal] = {}
+_FROM_CENTS_KEPT: Final = 8192
+#: The amounts of ``_FROM_CENTS`` that ``parse_amount`` accepts, by ``id``: this dict keeps
+#: them alive, so a value found here under its own ``id`` is that very object, parsed already.
+_PARSED: dict[int, Decimal] = {}
+
+
+def _from_cents(cents: Any) -> Decimal:
+    """:func:`~kassa.domain.money.from_cents`, shared for plain ``int`` cents; anything else
+    (``bool``, ``float``, text) goes to ``from_cents`` and is refused there as before."""
+    if type(cents) is int:
+        amount = _FROM_CENTS.get(cents)
+        if amount is None:
+            amount = from_cents(cents)
+            if len(_FROM_CENTS) < _FROM_CENTS_KEPT:
+                try:  # the same value (two places, >= 0): parse it once, here
+                    amount = parse_amount(amount)
+                    _PARSED[id(amount)] = amount
+                except MoneyError:
+                    pass
+                _FROM_CENTS[cents] = amount
+        return amount
+    return from_cents(cents)
+
+
+def _amount(value: object) -> Decimal:
+    """:func:`~kassa.domain.money.parse_amount` of a line amount (>= 0), skipped for an
+    amount :func:`_from_cents` has parsed already (``parse_amount`` would return its copy)."""
+    if type(value) is Decimal and _PARSED.get(id(value)) is value:
+        return value
+    return parse_amount(value)
+
+
+#: Tax groups read from records, by ``(id, name, basis points)``: a record names the same
+#: few groups on every line, and a :class:`TaxGroup` is immutable, so they are shared.
+_TAX_GROUPS: dict[tuple[str, str, int], TaxGroup] = {}
+_TAX_GROUPS_KEPT: Final = 256
+
+
+def _tax_group(id: Any, name: Any, basis_points: Any) -> TaxGroup:
+    """``TaxGroup.from_basis_points`` of a line record, shared for the usual str/str/int
+    fields (anything else is built, and refused, exactly as ``from_basis_points`` does)."""
+    if type(id) is str and type(name) is str and type(basis_points) is int:
+        key = (id, name, basis_points)
+        group = _TAX_GROUPS.get(key)
+        if group is None:
+            group = TaxGroup.from_basis_points(id, name, basis_points)
+            if len(_TAX_GROUPS) < _TAX_GROUPS_KEPT:
+                _TAX_GROUPS[key] = group
+        return group
+    return TaxGroup.from_basis_points(id, name, basis_points)
 
 
 def _text(value: object) -> str:

@@ -106,7 +106,7 @@ def record_of(txn: Transaction) -> dict[str, Any]:
         "voided_at": _opt_time(txn.voided_at),
         "lines": [x.to_record() for x in txn.lines],
         "tenders": [x.to_record() for x in txn.tenders],
-        "totals": txn.totals.to_record(),
+        "totals": txn.totals_record(),
     }
 
 
