@@ -7,7 +7,7 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
-from kassa.auth.passwords import hash_password, needs_rehash, verify_password
+from kassa.auth.passwords import hash_password, needs_rehash, verify_or_burn, verify_password
 from kassa.domain.errors import InvalidInput
 
 
@@ -54,3 +54,21 @@ def test_hash_and_verify_fit_a_sign_in_budget() -> None:
         verify_password(hash_password("kassa-demo-1234"), "kassa-demo-1234")
         timings.append((time.perf_counter() - started) / 2)
     assert sorted(timings)[2] < 0.15
+
+
+def test_an_unknown_operator_costs_the_same_argon2_work_and_never_matches() -> None:
+    # given no stored hash (unknown operator id) and a real one (issue 8 §3: ids are not
+    # to be probed by the answer's timing)
+    stored = hash_password("kassa-demo-1234")
+    # when both are checked (median of 5 each)
+    def median(password_hash: str | None) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            verify_or_burn(password_hash, "kassa-demo-1234")
+            timings.append(time.perf_counter() - started)
+        return sorted(timings)[2]
+    # then the unknown one never matches, the real one does, and both did argon2 work
+    assert verify_or_burn(None, "kassa-demo-1234") is False
+    assert verify_or_burn(stored, "kassa-demo-1234") is True
+    assert median(None) > median(stored) / 4

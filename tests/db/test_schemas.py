@@ -68,6 +68,7 @@ def test_channel_has_its_own_tables() -> None:
         "transaction_tenders",
         "register_status",
         "served_packages",
+        "journal_breaks",
     }
 
 

@@ -19,6 +19,7 @@ from kassa.domain import errors as e
         (e.RuleViolation, e.Conflict, "rule.violation"),
         (e.CardLocked, e.Conflict, "giftcard.locked"),
         (e.NotAuthenticated, e.KassaError, "auth.required"),
+        (e.LockedOut, e.NotAuthenticated, "auth.locked_out"),
         (e.NotAllowed, e.KassaError, "auth.forbidden"),
         (e.OfflineUnavailable, e.KassaError, "operation.online_only"),
         (e.Unavailable, e.KassaError, "unavailable"),

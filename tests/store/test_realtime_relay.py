@@ -30,7 +30,7 @@ from support.realtime_hq import RealtimeHq, realtime_hq
 from support.servers import run_app_in_thread
 
 PULL_TOKEN = "hq-pull-token-for-relay-tests-0123"
-TIMEOUT_S = 1.0  # the offline profile's timeout_s (the register's deadline); the relay waits 0.8 of it
+TIMEOUT_S = 1.0  # the register's deadline (offline profile timeout_s); the relay waits 0.8 of it
 
 
 @dataclass

@@ -10,6 +10,7 @@ carry their own parameters, so old hashes keep verifying after the parameters ch
 
 from __future__ import annotations
 
+import secrets
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -57,6 +58,21 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+_dummy_hash: list[str] = []
+
+
+def verify_or_burn(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password`, or — for ``None`` (unknown operator, another store's) — the
+    same argon2 work against a throw-away hash, then False: the answer takes as long either
+    way, so operator ids cannot be probed by timing (issue 8 §3)."""
+    if password_hash is None:
+        if not _dummy_hash:
+            _dummy_hash.append(_hasher.hash(secrets.token_urlsafe(16)))
+        verify_password(_dummy_hash[0], password)
+        return False
+    return verify_password(password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -14,6 +14,7 @@ Tables:
   transactions (DESIGN §5): the full domain record as JSON text in ``transactions.record``,
   normalised lines and tenders for reporting. Money in integer cents, times aware UTC.
 * ``register_status`` — what each register last reported (checkpoint, pending uploads).
+* ``journal_breaks`` — breaks of registers' tamper-evident journals (issue 8 §4).
 
 ``transactions.seq`` is the cursor of HQ's P-job pull (DESIGN §5). It is assigned **by the
 database** and strictly increasing in commit order; a row that brings its own ``seq`` (e.g.
@@ -180,6 +181,10 @@ transactions = Table(
 Index("ix_transactions_receipt_number", transactions.c.receipt_number)
 Index("ix_transactions_register_completed", transactions.c.register_id, transactions.c.completed_at)
 Index("ix_transactions_completed_at", transactions.c.completed_at)
+# Chain lookups of the tamper-evident journal (kassa.store.journal; migrations channel 0003,
+# offline 0002).
+Index("ix_transactions_hash", transactions.c.hash)
+Index("ix_transactions_prev_hash", transactions.c.prev_hash)
 
 transaction_lines = Table(
     "transaction_lines",
@@ -245,6 +250,25 @@ register_status = Table(
     Column("mode", String(24), nullable=False),  # switch state reported by the register
     Column("reported_at", UTCDateTime, nullable=False),  # register's clock at the report
 )
+
+#: Breaks of the registers' tamper-evident journals found by the store server (issue 8 §4;
+#: kassa.store.journal; channel migration 0003). ``state`` ``pending``: the predecessor of an
+#: online commit is not here yet (it may still be uploaded); ``confirmed``: a break.
+journal_breaks = Table(
+    "journal_breaks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("register_id", UUIDType, nullable=False),
+    Column("transaction_id", UUIDType, nullable=False),
+    Column("reason", String(40), nullable=False),  # journal.* code
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=True),  # the missing predecessor's hash
+    Column("state", String(16), nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    UniqueConstraint("transaction_id", "reason"),
+    CheckConstraint("state IN ('pending', 'confirmed')", name="state"),
+)
+Index("ix_journal_breaks_register_id", journal_breaks.c.register_id, journal_breaks.c.state)
 
 #: Tables shared with the offline DB, in creation order.
 SHARED_TABLES: tuple[Table, ...] = (

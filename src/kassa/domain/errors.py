@@ -16,6 +16,7 @@ The tree::
     │   ├── RuleViolation           rule.violation         a business rule refused it
     │   └── CardLocked              giftcard.locked        card held by another register
     ├── NotAuthenticated            auth.required          no / bad credentials or token
+    │   └── LockedOut               auth.locked_out        too many failed sign-ins: wait
     ├── NotAllowed                  auth.forbidden         role or ownership forbids it
     ├── OfflineUnavailable          operation.online_only  operation needs the real-time service
     ├── Unavailable                 unavailable            a peer is down (network, server)
@@ -104,6 +105,13 @@ class NotAuthenticated(KassaError):
     """Missing or wrong credentials: password, device token, admin token."""
 
     default_code = "auth.required"
+
+
+class LockedOut(NotAuthenticated):
+    """Too many failed sign-ins for one operator id: sign-in is refused until the lock ends
+    (``details``: ``operator_id``, ``retry_after_s``; issue 8 §3, :mod:`kassa.auth.lockout`)."""
+
+    default_code = "auth.locked_out"
 
 
 class NotAllowed(KassaError):

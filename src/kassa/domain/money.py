@@ -80,11 +80,16 @@ def from_cents(cents: int) -> Decimal:
     """Integer cents from storage → ``Decimal`` with two places.
 
     Raises:
-        MoneyError: if ``cents`` is not an ``int``.
+        MoneyError: ``money.cents_type`` if ``cents`` is not an ``int``; ``money.too_large``
+            if it has more digits than a ``Decimal`` amount holds (28).
     """
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise MoneyError(f"cents must be an integer (got {cents!r})", code="money.cents_type")
-    return Decimal(cents).scaleb(-2).quantize(CENT)
+    try:
+        return Decimal(cents).scaleb(-2).quantize(CENT)
+    except InvalidOperation as exc:
+        raise MoneyError(f"{cents} cents is too large for an amount",
+                         code="money.too_large") from exc
 
 
 def parse_amount(value: object, *, allow_negative: bool = False) -> Decimal:

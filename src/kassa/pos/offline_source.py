@@ -5,7 +5,9 @@ read-only connections); sign-in checks the argon2 hashes of the ``operators`` mi
 §8). A commit writes the finished transaction, its lines and tenders and an ``upload_queue``
 row in state ``pending`` in ONE transaction of the offline DB (``synchronous=FULL``), and
 clears the register's ``current_cart`` in the same transaction: after the commit returns the
-sale survives a power cut and is uploaded later exactly once (DESIGN §5).
+sale survives a power cut and is uploaded later exactly once (DESIGN §5). Every stored
+transaction gets its link of the tamper-evident journal in the same transaction (issue 8 §4,
+:mod:`kassa.pos.journal`); offline sign-in has a lockout (issue 8 §3).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from kassa.auth.lockout import OperatorLockout
 from kassa.auth.passwords import hash_password, verify_password
 from kassa.db import offline_schema as s
 from kassa.db.upsert import insert_ignore
@@ -31,6 +34,7 @@ from kassa.pos.datasource import (
     TaxGroupInfo,
     check_search,
 )
+from kassa.pos.journal import RegisterJournal
 from kassa.pos.transaction_rows import finished_transaction, rows_of
 
 _products, _prices, _tax = s.metadata.tables["products"], s.metadata.tables["prices"], \
@@ -82,6 +86,8 @@ class OfflineSource:
         self.engine = engine
         self.store_id = store_id
         self._clock = clock
+        self.chain = RegisterJournal(engine)  # tamper-evident journal (issue 8 §4)
+        self.lockout = OperatorLockout(clock)  # failed offline sign-ins (issue 8 §3)
 
     def _read(self) -> Connection:
         return self.engine.connect().execution_options(kassa_readonly=True)
@@ -151,11 +157,16 @@ class OfflineSource:
     def sign_in(self, operator_id: str, password: str) -> OperatorInfo:
         """Check ``password`` against the operator's argon2 hash in the offline DB.
 
-        Operators of another store cannot sign in here.
+        Operators of another store cannot sign in here. 5 failures of one operator id within
+        5 minutes lock it for 5 minutes (:mod:`kassa.auth.lockout`).
 
         Raises:
             NotAuthenticated: ``auth.bad_credentials`` (unknown id, wrong password, other store).
+            LockedOut: ``auth.locked_out`` (429).
         """
+        return self.lockout.attempt(operator_id, lambda: self._sign_in(operator_id, password))
+
+    def _sign_in(self, operator_id: str, password: str) -> OperatorInfo:
         with self._read() as conn:
             row = conn.execute(select(_operators).where(_operators.c.id == operator_id)).first()
         if row is None or (row.store_id is not None and row.store_id != self.store_id):
@@ -177,6 +188,11 @@ class OfflineSource:
         """
         return CommitOutcome("offline", self._store(record, pending=True, txn=txn))
 
+    def stamped(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with the journal entry it gets when stored next (``"journal"``), for
+        an online commit (issue 8 §4, :mod:`kassa.pos.journal`)."""
+        return self.chain.stamped(record)
+
     def journal(self, record: dict[str, Any], txn: Transaction | None = None) -> None:
         """Keep a copy of a transaction the store server committed (no upload needed) and
         clear the current cart, in one transaction: the register's own journal (offline
@@ -191,6 +207,7 @@ class OfflineSource:
         now = self._clock.now()
         head, lines, tenders = rows_of(txn, now)
         with self.engine.begin() as conn:
+            self.chain.stamp_row(conn, head)  # issue 8 §4: prev_hash / hash
             inserted = insert_ignore(conn, s.transactions, [head])
             if inserted:
                 if lines:

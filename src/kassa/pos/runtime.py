@@ -6,7 +6,8 @@ Start-up order:
 1. open (and migrate) the offline DB ``<data dir>/offline-<store>-<n>.sqlite``
    (``synchronous=FULL``);
 2. settings (offline profile, Support offline, receipt texts) from the offline DB, else from
-   the store server's ``GET /api/me`` (one attempt), else defaults (:mod:`.settings`);
+   the store server's ``GET /api/me`` (one attempt; its ``journal.head`` seeds the
+   tamper-evident journal of the empty offline DB, :mod:`.journal`), else defaults;
 3. the switch starts online; it may go offline only when Support offline is set and the
    offline DB has a package checkpoint (§3.5);
 4. the engine recovers the cart of a previous run (``current_cart``);
@@ -37,6 +38,7 @@ from kassa.pos.cart_store import CartStore
 from kassa.pos.connection import HealthChecker, SwitchingSource
 from kassa.pos.engine import PosEngine
 from kassa.pos.identity import RegisterIdentity
+from kassa.pos.journal import seed_of
 from kassa.pos.offline_source import OfflineSource
 from kassa.pos.settings import RegisterSettings
 from kassa.pos.status import mode_label, register_status
@@ -85,6 +87,7 @@ class RegisterRuntime:
         self.clock: Clock = clock or SystemClock()
         self._overrides = dict(overrides or {})
         self._background = background
+        self._journal_seed: str | None = None  # the store's chain head (issue 8 §4)
         self._lock = threading.Lock()
         self._closed = False
         path = Locations(Path(data_dir)).offline_path(identity.store_id, identity.register_number)
@@ -118,6 +121,7 @@ class RegisterRuntime:
             StoreServerSource(self.http),
             OfflineSource(self.offline_db, ident.store_id, self.clock),
             self.switch, self.clock)
+        self.source.offline.chain.seed = self._journal_seed
         self.sync_http = StoreHttp(ident.store_url, ident.device_token,
                                    sync_policy(profile))
         self.sync = SyncClient(self.sync_http, self.offline_db, self.clock,
@@ -150,6 +154,7 @@ class RegisterRuntime:
             try:
                 me = StoreServerSource(self.http).me()
                 found = register_settings.from_me(ident.store_id, me)
+                self._journal_seed = seed_of(me)
             except KassaError as exc:
                 log.warning("no settings from the store server yet: %s", exc.message)
                 found = register_settings.defaults(ident.store_id)

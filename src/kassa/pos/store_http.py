@@ -100,6 +100,8 @@ def error_from_answer(response: httpx.Response) -> e.KassaError:
     cls = _CLASS_BY_STATUS.get(status, e.InvalidInput)
     if cls is e.Conflict and code.startswith(("transaction.", "tender.", "rule.")):
         cls = e.RuleViolation
+    elif status == 429 and code == "auth.locked_out":  # operator lockout (issue 8 §3)
+        cls = e.LockedOut
     return cls(message, code=code, details=details)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from kassa.auth.passwords import verify_password
+from kassa.auth.passwords import verify_or_burn
 from kassa.auth.tokens import token_hash
 from kassa.db import channel_schema as cs
 from kassa.db.upsert import upsert
@@ -136,17 +136,15 @@ def sign_in(conn: Connection, store_id: int, operator_id: str, password: str) ->
 
     Raises:
         NotAuthenticated: ``auth.bad_credentials`` — unknown operator, wrong password, or an
-            operator of another store (one message for all, so ids cannot be probed).
+            operator of another store (one message and the same argon2 work for all, so ids
+            cannot be probed).
     """
     o = _OPERATORS.c
     rec = conn.execute(
         select(o.id, o.name, o.role, o.password_hash, o.store_id).where(o.id == operator_id)
     ).first()
-    ok = (
-        rec is not None
-        and (rec.store_id is None or int(rec.store_id) == store_id)
-        and verify_password(rec.password_hash, password)
-    )
+    mine = rec is not None and (rec.store_id is None or int(rec.store_id) == store_id)
+    ok = verify_or_burn(rec.password_hash if mine and rec is not None else None, password)
     if not ok or rec is None:
         raise NotAuthenticated("wrong operator id or password", code="auth.bad_credentials")
     return {"operator_id": rec.id, "name": rec.name, "role": rec.role}

@@ -6,6 +6,7 @@
   (:func:`kassa.store.channel.authenticate_register`): missing or malformed header → 401
   ``auth.missing_token``, unknown token → 401 ``auth.bad_token``, a register of another
   store → 403 ``auth.other_store``.
+* ``StoreContext.lockout`` — failed operator sign-ins (:mod:`kassa.auth.lockout`).
 * :func:`require_hq` — ``Authorization: Bearer <HQ pull token>`` (constant-time compare) for
   the P-job endpoint; wrong → 401 ``auth.bad_token``.
 """
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
+from kassa.auth.lockout import OperatorLockout
 from kassa.auth.tokens import bearer_token
 from kassa.domain.clock import Clock
 from kassa.domain.errors import NotAuthenticated
@@ -47,6 +49,11 @@ class StoreContext:
     parameters: ParameterCache
     hq: HQClient | None
     puller: Puller | None
+    #: Operator sign-in lockout (issue 8 §3), made from ``clock``.
+    lockout: OperatorLockout = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lockout = OperatorLockout(self.clock)
 
 
 def context(request: Request) -> StoreContext:

@@ -82,6 +82,12 @@ class OfflineProfileOut(BaseModel):
     pause_offline_sync: bool
 
 
+class JournalHeadOut(BaseModel):
+    head: str = Field(description="hash of the register's newest entry here, or its genesis; "
+                      "a register with an empty offline DB chains on from it")
+    entries: int = Field(description="transactions of the register with a journal entry here")
+
+
 class MeOut(BaseModel):
     # "register" would shadow BaseModel.register (ABC), hence the alias.
     model_config = ConfigDict(populate_by_name=True)
@@ -91,6 +97,9 @@ class MeOut(BaseModel):
     offline_profile: OfflineProfileOut
     receipt: dict[str, Any] = Field(
         description="header, footer and the receipt_* commerce parameters without the prefix"
+    )
+    journal: JournalHeadOut | None = Field(
+        default=None, description="the register's tamper-evident journal here (issue 8 §4)"
     )
 
 

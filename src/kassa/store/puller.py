@@ -16,9 +16,9 @@ One :meth:`Puller.pull_once`:
 4. After each package applied: ``on_applied()`` (the app bumps its cache epoch, so a changed
    commerce parameter is effective on the next request).
 5. A status report to HQ (``POST /api/status``): channel checkpoint, the registers' last
-   reports, and the P-job access ``hq_pull_token`` + ``store_server_url``
-   (:mod:`kassa.store.settings`). An HQ that does not accept those two fields yet (422) gets
-   the report without them (logged once).
+   reports, their journal breaks (:func:`kassa.store.journal.report`), and the P-job access
+   ``hq_pull_token`` + ``store_server_url`` (:mod:`kassa.store.settings`). An HQ that does
+   not accept those two fields yet (422) gets the report without them (logged once).
 
 A failure (HQ unreachable, a refused package) ends the round with a recorded
 :class:`PullAttempt`; nothing half-applied stays behind and the next round retries.
@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 
 from kassa.domain.clock import Clock, SystemClock
 from kassa.domain.errors import InvalidInput, KassaError, PackageError
-from kassa.store import channel, served
+from kassa.store import channel, journal, served
 from kassa.store.hq_client import HQClient
 from kassa.store.settings import StoreSettings
 from kassa.sync.apply import ApplyResult, Progress, apply_package, checkpoint_of, read_group
@@ -184,8 +184,11 @@ class Puller:
         """The body of ``POST /api/status`` to HQ (module docstring, step 5)."""
         with self.engine.connect().execution_options(kassa_readonly=True) as conn:
             registers = channel.register_statuses(conn, self.settings.store_id)
+            breaks = journal.report(conn)
         report: dict[str, Any] = {"checkpoint": checkpoint, "pending_uploads": None,
                                   "mode": "online", "registers": registers}
+        if breaks:  # issue 8 §4: flagged at HQ (channel_db_entities.journal_break)
+            report["journal_breaks"] = breaks
         if self._send_pull_token:
             report["hq_pull_token"] = self.settings.hq_pull_token
             report["store_server_url"] = self.settings.public_url

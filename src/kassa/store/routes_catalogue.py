@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from kassa.store import catalogue, channel
+from kassa.http_errors import error_responses
+from kassa.store import catalogue, channel, journal
 from kassa.store.deps import Ctx, ReadConn, Register
 from kassa.store.models import (
     CustomerOut,
@@ -19,7 +20,9 @@ from kassa.store.models import (
     TaxGroupsOut,
 )
 
-router = APIRouter(prefix="/api", tags=["register: catalogue"])
+router = APIRouter(prefix="/api", tags=["register: catalogue"],
+                   responses=error_responses(401, 403))
+UNKNOWN = error_responses(404)
 
 #: Largest id accepted in a path (BigInteger).
 MAX_ID = 2**63 - 1
@@ -27,14 +30,18 @@ IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.get("/me", response_model=MeOut, summary="This register, its store and offline profile")
+@router.get("/me", response_model=MeOut, responses=UNKNOWN,
+            summary="This register, its store and offline profile")
 def get_me(register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
-    return channel.register_profile(conn, register, ctx.parameters.get(conn))
+    return {**channel.register_profile(conn, register, ctx.parameters.get(conn)),
+            "journal": journal.head_of(conn, register)}  # issue 8 §4: the chain's seed
 
 
-@router.post("/sign-in", response_model=SignInOut, summary="Check an operator's password")
-def post_sign_in(body: SignInIn, register: Register, conn: ReadConn) -> dict[str, Any]:
-    return channel.sign_in(conn, register.store_id, body.operator_id, body.password)
+@router.post("/sign-in", response_model=SignInOut, responses=error_responses(429),
+             summary="Check an operator's password (locked after 5 failures in 5 minutes)")
+def post_sign_in(body: SignInIn, register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
+    return ctx.lockout.attempt(body.operator_id, lambda: channel.sign_in(
+        conn, register.store_id, body.operator_id, body.password))
 
 
 @router.get("/products/search", response_model=ProductsOut, summary="Search products by name")
@@ -47,18 +54,19 @@ def get_search(
     return {"items": catalogue.search_products(conn, q, limit)}
 
 
-@router.get("/products/by-barcode/{code}", response_model=ProductOut,
+@router.get("/products/by-barcode/{code}", response_model=ProductOut, responses=UNKNOWN,
             summary="A product by barcode")
 def get_by_barcode(code: CodePath, register: Register, conn: ReadConn) -> dict[str, Any]:
     return catalogue.product_by_barcode(conn, code)
 
 
-@router.get("/products/{product_id}", response_model=ProductOut, summary="A product by id")
+@router.get("/products/{product_id}", response_model=ProductOut, responses=UNKNOWN,
+            summary="A product by id")
 def get_product(product_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
     return catalogue.product_by_id(conn, product_id)
 
 
-@router.get("/customers/by-card/{loyalty_card}", response_model=CustomerOut,
+@router.get("/customers/by-card/{loyalty_card}", response_model=CustomerOut, responses=UNKNOWN,
             summary="A customer by loyalty card")
 def get_customer_by_card(
     loyalty_card: CodePath, register: Register, conn: ReadConn
@@ -66,7 +74,8 @@ def get_customer_by_card(
     return catalogue.customer_by_card(conn, loyalty_card)
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerOut, summary="A customer by id")
+@router.get("/customers/{customer_id}", response_model=CustomerOut, responses=UNKNOWN,
+            summary="A customer by id")
 def get_customer(customer_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
     return catalogue.customer_by_id(conn, customer_id)
 

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from kassa.store import channel, served, transactions
+from kassa.http_errors import error_responses
+from kassa.store import channel, journal, served, transactions
 from kassa.store.deps import Ctx, HQCaller, ReadConn, Register
 from kassa.store.models import (
     CommitOut,
@@ -28,8 +29,11 @@ from kassa.store.models import (
 )
 from kassa.sync.apply import read_group
 
-router = APIRouter(prefix="/api", tags=["register: sales and sync"])
-hq_router = APIRouter(prefix="/api/hq", tags=["HQ: P-job"])
+router = APIRouter(prefix="/api", tags=["register: sales and sync"],
+                   responses=error_responses(401, 403))
+hq_router = APIRouter(prefix="/api/hq", tags=["HQ: P-job"], responses=error_responses(401))
+#: Largest checkpoint or cursor accepted (BigInteger).
+MAX_CURSOR = 2**63 - 1
 
 
 @router.post("/transactions", response_model=CommitOut,
@@ -53,7 +57,9 @@ def post_uploads(body: UploadIn, register: Register, ctx: Ctx) -> dict[str, Any]
 def get_packages(
     register: Register,
     conn: ReadConn,
-    after: Annotated[int | None, Query(ge=0, description="the register's checkpoint")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_CURSOR, description="the register's checkpoint")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=served.MAX_LISTING)] = 100,
 ) -> dict[str, Any]:
     group = read_group(conn)
@@ -65,7 +71,7 @@ def get_packages(
 @router.get(
     "/packages/{number}/body",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404)},
     summary="The body of one package (offline variant, bytes)",
 )
 def get_package_body(
@@ -88,6 +94,7 @@ def post_status(body: StatusIn, register: Register, ctx: Ctx) -> dict[str, Any]:
             conn, register, checkpoint=body.checkpoint, pending_uploads=body.pending_uploads,
             mode=body.mode, now=now, reported_at=body.reported_at,
         )
+        journal.settle(conn, register, body.pending_uploads)  # issue 8 §4
     return {"register_id": register.id, "recorded_at": now}
 
 
@@ -95,7 +102,9 @@ def post_status(body: StatusIn, register: Register, ctx: Ctx) -> dict[str, Any]:
                summary="Transactions after a cursor, in commit order (P-job)")
 def get_hq_transactions(
     conn: ReadConn,
-    after: Annotated[int, Query(ge=0, description="HQ's cursor: last seq it posted")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_CURSOR, description="HQ's cursor: last seq it posted")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=transactions.MAX_HQ_BATCH)] = 500,
 ) -> dict[str, Any]:
     return transactions.hq_batch(conn, after, limit)

@@ -17,7 +17,13 @@ Ownership (DESIGN §8): a register writes only its own transactions — ``regist
 ``store_id`` and ``register_number`` of every record must be the authenticated register's,
 else 403 ``transaction.other_register`` and nothing is written (for a batch: nothing of the
 batch). Only finished transactions (``completed`` / ``voided``) are accepted
-(422 ``transaction.not_finished``).
+(422 ``transaction.not_finished``), and only values the channel DB columns hold (422
+``record.out_of_range``: a customer or product id beyond 64 bits, an operator id or receipt
+number longer than its column).
+
+Tamper-evident journal (issue 8 §4): the entry each record carries (``"journal"``) is stored
+on the row and checked in the same DB transaction (:mod:`kassa.store.journal`); a break is
+recorded for HQ, never a reason to refuse the sale.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, String, select
 from sqlalchemy.exc import IntegrityError
 
 from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
@@ -36,10 +42,14 @@ from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
 from kassa.domain.money import to_cents
 from kassa.domain.offline_profile import MAX_BATCH
 from kassa.domain.transaction import Transaction, TransactionStatus
+from kassa.store import journal
 from kassa.store.channel import RegisterIdentity
 
 #: Most transactions HQ may pull in one call.
 MAX_HQ_BATCH: Final = 5000
+#: Range of a ``BigInteger`` column (customer and product ids).
+MIN_INT64: Final = -(2**63)
+MAX_INT64: Final = 2**63 - 1
 _t = transactions.c
 
 Rows = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
@@ -75,13 +85,35 @@ def check_owner(record: object, register: RegisterIdentity) -> None:
         )
 
 
+def check_fits(txn: Transaction) -> None:
+    """Refuse values the channel DB columns cannot hold (``record.out_of_range``; on
+    SQLite an id beyond 64 bits overflows, PostgreSQL also enforces text lengths).
+
+    Raises:
+        InvalidInput: ``record.out_of_range`` with ``details.field``.
+    """
+    ids = [("customer_id", txn.customer_id or 0)]
+    ids += [("product_id", line.product_id) for line in txn.lines]
+    for field, value in ids:
+        if not MIN_INT64 <= value <= MAX_INT64:
+            raise InvalidInput(f"{field} {value} does not fit in a 64-bit column",
+                               code="record.out_of_range", details={"field": field})
+    for field in ("operator_id", "receipt_number"):
+        column_type = _t[field].type
+        limit = column_type.length if isinstance(column_type, String) else None
+        if limit is not None and len(getattr(txn, field)) > limit:
+            raise InvalidInput(f"{field} is longer than {limit} characters",
+                               code="record.out_of_range", details={"field": field})
+
+
 def parse(record: object, register: RegisterIdentity) -> Transaction:
     """A finished transaction of ``register`` from its record.
 
     Raises:
         NotAllowed: ``transaction.other_register``.
         InvalidInput: ``record.format``, ``record.invalid``, ``quantity.*``, ``money.*``,
-            ``transaction.not_finished`` and the other codes of ``Transaction.from_record``.
+            ``transaction.not_finished``, ``record.out_of_range`` and the other codes of
+            ``Transaction.from_record``.
     """
     check_owner(record, register)
     if not isinstance(record, dict):
@@ -94,6 +126,7 @@ def parse(record: object, register: RegisterIdentity) -> Transaction:
             f"transaction {txn.id} is still open; only completed or voided ones are stored",
             code="transaction.not_finished",
         )
+    check_fits(txn)
     return txn
 
 
@@ -177,9 +210,12 @@ def commit(
     """
     txn = parse(record, register)
     rows = rows_of(txn, now)
+    raw: dict[str, Any] = record if isinstance(record, dict) else {}  # parse: it is
+    rows[0].update(journal.columns(raw))
     try:
         with engine.begin() as conn:
             inserted = _insert(conn, [rows])
+            journal.check(conn, register, [(txn.id, raw)], inserted, upload=False, now=now)
             seq = _seq_of(conn, txn.id)
     except IntegrityError as exc:
         raise _conflict(txn.id, exc) from exc
@@ -208,6 +244,7 @@ def upload(
         check_owner(record, register)
     rejected: list[dict[str, Any]] = []
     batch: dict[uuid.UUID, Rows] = {}
+    chained: list[tuple[uuid.UUID, dict[str, Any]]] = []  # (id, record) in chain order
     for record in records:
         try:
             txn = parse(record, register)
@@ -215,15 +252,21 @@ def upload(
             rejected.append({"id": _record_id(record),
                              "error": {"code": exc.code, "message": exc.message}})
             continue
-        batch.setdefault(txn.id, rows_of(txn, now))
+        if txn.id not in batch:
+            batch[txn.id] = rows_of(txn, now)
+            batch[txn.id][0].update(journal.columns(record))
+            chained.append((txn.id, record))
     try:
         with engine.begin() as conn:
-            _insert(conn, list(batch.values()))
+            inserted = _insert(conn, list(batch.values()))
+            journal.check(conn, register, chained, inserted, upload=True, now=now)
     except IntegrityError:
         for txn_id, rows in list(batch.items()):  # isolate the record(s) that clash
             try:
                 with engine.begin() as conn:
-                    _insert(conn, [rows])
+                    inserted = _insert(conn, [rows])
+                    journal.check(conn, register, [c for c in chained if c[0] == txn_id],
+                                  inserted, upload=True, now=now)
             except IntegrityError as exc:
                 del batch[txn_id]
                 err = _conflict(txn_id, exc)

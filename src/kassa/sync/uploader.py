@@ -13,6 +13,10 @@ in one offline-DB transaction after the answer arrived. Hence:
 
 A rejected record stays ``pending`` with ``attempts`` + 1 and ``last_error``; it is not
 retried within the same run (so one bad record cannot stop the others).
+
+Records go in the offline DB's commit order (``transactions.seq``), each with its link of the
+tamper-evident journal (``"journal": {"prev_hash", "hash"}``, issue 8 §4), so the store
+server sees every predecessor before its successor.
 """
 
 from __future__ import annotations
@@ -27,11 +31,20 @@ from sqlalchemy import Engine, select, update
 from kassa.db import offline_schema as s
 from kassa.domain.clock import Clock
 from kassa.domain.errors import KassaError
+from kassa.domain.journal import JournalEntry, with_entry
 from kassa.pos.store_http import StoreHttp
 from kassa.sync import attempts
 
 log = logging.getLogger("kassa.sync.upload")
 _q, _t = s.upload_queue, s.transactions
+
+
+def _with_journal(record: dict[str, Any], prev_hash: str | None,
+                  digest: str | None) -> dict[str, Any]:
+    """The record as uploaded: with its journal entry when the row has one (issue 8 §4)."""
+    if prev_hash is None or digest is None:
+        return record
+    return with_entry(record, JournalEntry(prev_hash, digest))
 
 
 class Uploader:
@@ -47,15 +60,16 @@ class Uploader:
         self._clock = clock
 
     def _batch(self, size: int, skip: set[UUID]) -> list[tuple[UUID, dict[str, Any]]]:
-        stmt = (select(_q.c.transaction_id, _t.c.record)
+        stmt = (select(_q.c.transaction_id, _t.c.record, _t.c.prev_hash, _t.c.hash)
                 .join(_t, _t.c.id == _q.c.transaction_id)
                 .where(_q.c.state == "pending")
-                .order_by(_q.c.queued_at, _q.c.transaction_id))
+                .order_by(_t.c.seq))  # commit order = the journal's chain order
         if skip:
             stmt = stmt.where(_q.c.transaction_id.not_in(skip))
         with self.engine.connect().execution_options(kassa_readonly=True) as conn:
             rows = conn.execute(stmt.limit(size)).all()
-        return [(r.transaction_id, json.loads(r.record)) for r in rows]
+        return [(r.transaction_id, _with_journal(json.loads(r.record), r.prev_hash, r.hash))
+                for r in rows]
 
     def _mark(self, acked: set[UUID], rejected: dict[UUID, str]) -> None:
         now = self._clock.now()

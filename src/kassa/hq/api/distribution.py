@@ -8,7 +8,8 @@ A store server sees only its own channel data group.
 * ``GET /api/distribution/packages/{number}/body?variant=&kind=`` — the body bytes
   (``application/octet-stream``).
 * ``POST /api/activate {"code"}`` — one-time code of a register of this store → device token.
-* ``POST /api/status`` — checkpoints, pending uploads and modes of the store and its registers.
+* ``POST /api/status`` — checkpoints, pending uploads and modes of the store and its
+  registers, and their journal breaks (:mod:`kassa.hq.distribution.journal_flags`).
 
 ``variant`` is ``channel`` (the store's channel DB: every job) or ``offline`` (registers'
 offline DBs: without jobs excluded from offline DBs); headers of a variant verify that
@@ -19,30 +20,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from kassa.hq.api.deps import ClockDep, EngineDep, Store, own_group
-from kassa.hq.api.models import ActivateIn, ActivateOut, HeadersOut, StatusIn, StatusOut
-from kassa.hq.distribution import access, entities, packages
+from kassa.hq.api.models import MAX_ID, ActivateIn, ActivateOut, HeadersOut, StatusIn, StatusOut
+from kassa.hq.distribution import access, entities, journal_flags, packages
 from kassa.hq.distribution.snapshot import snapshot_for
 from kassa.hq.posting.cursors import record_store_endpoint
+from kassa.http_errors import error_responses
 
-router = APIRouter(prefix="/api", tags=["store server"])
+router = APIRouter(prefix="/api", tags=["store server"], responses=error_responses(401))
 
 VariantQ = Annotated[Literal["channel", "offline"], Query(description="channel or offline")]
-GroupQ = Annotated[int | None, Query(description="optional; must be the store's own group")]
+GroupQ = Annotated[int | None, Query(ge=0, le=MAX_ID,
+                                     description="optional; must be the store's own group")]
 
 
 @router.get(
     "/distribution/packages",
     response_model=HeadersOut,
+    responses=error_responses(403, 404),
     summary="Package headers of the store's data group",
 )
 def get_headers(
     store: Store,
     engine: EngineDep,
     clock: ClockDep,
-    after: Annotated[int | None, Query(ge=0, description="the caller's checkpoint")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="the caller's checkpoint")
+    ] = None,
     variant: VariantQ = "channel",
     limit: Annotated[int, Query(ge=1, le=packages.MAX_LISTING)] = 100,
     data_group_id: GroupQ = None,
@@ -63,11 +69,11 @@ def get_headers(
 @router.get(
     "/distribution/packages/{number}/body",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(403, 404)},
     summary="The body of one package (bytes)",
 )
 def get_body(
-    number: int,
+    number: Annotated[int, Path(ge=0, le=MAX_ID)],
     store: Store,
     engine: EngineDep,
     variant: VariantQ = "channel",
@@ -80,7 +86,8 @@ def get_body(
     return Response(content=body, media_type="application/octet-stream")
 
 
-@router.post("/activate", response_model=ActivateOut, summary="Activate a register of this store")
+@router.post("/activate", response_model=ActivateOut, responses=error_responses(403, 404, 409),
+             summary="Activate a register of this store")
 def post_activate(
     body: ActivateIn, store: Store, engine: EngineDep, clock: ClockDep
 ) -> ActivateOut:
@@ -95,7 +102,8 @@ def post_activate(
     )
 
 
-@router.post("/status", response_model=StatusOut, summary="Report sync status to HQ")
+@router.post("/status", response_model=StatusOut, responses=error_responses(403, 404),
+             summary="Report sync status to HQ")
 def post_status(body: StatusIn, store: Store, engine: EngineDep, clock: ClockDep) -> StatusOut:
     now = clock.now()
     recorded, without = 0, []
@@ -124,6 +132,8 @@ def post_status(body: StatusIn, store: Store, engine: EngineDep, clock: ClockDep
                 without.append(r.register_id)
             else:
                 recorded += 1
+        journal_flags.record_breaks(conn, store.store_id, [  # issue 8 §4
+            journal_flags.ReportedBreak(**b.model_dump()) for b in body.journal_breaks], now)
         if body.store_server_url and body.hq_pull_token:
             record_store_endpoint(
                 conn, store.store_id, body.store_server_url, body.hq_pull_token, now

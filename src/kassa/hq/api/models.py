@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Largest package number / checkpoint accepted (BigInteger).
 MAX_NUMBER = 2**62
+#: Largest id accepted in a path or query (BigInteger; an SQLite INTEGER overflows above).
+MAX_ID = 2**63 - 1
 MODE_DESCRIPTION = "register mode as shown in its status header"
 
 
@@ -92,6 +94,8 @@ class EntityOut(BaseModel):
     mode: str | None
     created_at: datetime
     retired_at: datetime | None
+    journal_break: str | None = Field(
+        default=None, description="tamper-evident journal breaks reported (issue 8 §4)")
 
 
 class ChannelDatabasesOut(BaseModel):
@@ -165,6 +169,18 @@ class RegisterStatusIn(Strict):
     mode: str | None = Field(default=None, max_length=40, description=MODE_DESCRIPTION)
 
 
+class JournalBreakIn(Strict):
+    """Confirmed breaks of one register's tamper-evident journal (issue 8 §4): how many,
+    and the latest (kassa.store.journal.report)."""
+
+    register_id: uuid.UUID
+    count: int = Field(ge=1, le=10_000_000)
+    transaction_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=40, description="journal.* code")
+    detail: str = Field(default="", max_length=400)
+    detected_at: datetime
+
+
 class StatusIn(Strict):
     """What a store server reports: its channel DB checkpoint and its registers'."""
 
@@ -172,6 +188,9 @@ class StatusIn(Strict):
     pending_uploads: int | None = Field(default=None, ge=0, le=10_000_000)
     mode: str | None = Field(default=None, max_length=40, description=MODE_DESCRIPTION)
     registers: list[RegisterStatusIn] = Field(default_factory=list, max_length=1000)
+    journal_breaks: list[JournalBreakIn] = Field(
+        default_factory=list, max_length=1000,
+        description="registers whose journal has breaks (flagged on their entities)")
     hq_pull_token: str | None = Field(
         default=None, min_length=16, max_length=200, description="token HQ presents to pull"
     )

@@ -44,6 +44,7 @@ class EntityView:
     mode: str | None
     created_at: datetime
     retired_at: datetime | None
+    journal_break: str | None = None  # issue 8 §4 (kassa.hq.distribution.journal_flags)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (ids as text, times as ISO text)."""
@@ -106,6 +107,7 @@ def channel_databases(
                 mode=r["mode"],
                 created_at=r["created_at"],
                 retired_at=r["retired_at"],
+                journal_break=r["journal_break"],
             )
         )
     return out
