@@ -110,7 +110,9 @@ def serve(
     with _errors():
         identity, root = _identity(ctx, store, register, store_url, data_dir)
         overrides = {} if timeout_s is None else {"timeout_s": timeout_s}
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for
+        # proto=IPPROTO_TCP; with proto 0 every answer waited ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))  # port 0: the OS picks; the line below tells which

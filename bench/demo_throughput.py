@@ -1,0 +1,144 @@
+"""Throughput of ``kassa demo --all-stores`` end to end (issue 7 acceptance: ≥ 500 baskets/s).
+
+* **Kassa** — the all-stores machinery of the demo (:mod:`kassa.demo.chain`: one HQ, per
+  store a store server process and its registers, provisioned, replayed through the
+  registers' HTTP APIs one call per cashier action, drained, posted and reconciled), without
+  faults, on a sample of stores spread over the whole range of store sizes: every
+  ``len(stores) / SAMPLE`` -th store by basket count (``KASSA_BENCH_DEMO_STORES`` stores,
+  default 6; ``all`` runs every store — hours). The figure is the chain's wall time per
+  1,000 baskets (provisioning of each store included, the import excluded); the report
+  must reconcile.
+* **Baseline** — the raw floor of "one HTTP call per action" on this machine, measured in
+  the same run: as many small JSON ``POST`` round trips as the replay made, from as many
+  keep-alive httpx client threads as the replay used, to a minimal ASGI app served by
+  uvicorn in its own process (it reads nothing, writes nothing, answers ``{}``).
+* **Target** — absolute: 2 s per 1,000 baskets (= 500 baskets/s).
+
+Besides ``bench/results/demo_throughput.json`` (the runner's), :func:`run` writes the full
+measurement to ``bench/results/demo_all_stores.json``: stores, baskets, calls, the chain's
+baskets/s, CPU seconds per tier and per basket, and the projection of the full year
+(155,848 baskets) at the measured rate, marked as a projection.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from kassa.demo.dataset import Dataset
+from kassa.demo.orchestrator import free_port
+from kassa.demo.run import DemoOptions, run_demo
+
+RESULTS = Path(__file__).resolve().parent / "results" / "demo_all_stores.json"
+TARGET_BASKETS_PER_S = 500.0
+ALL_BASKETS = 155_848
+_APP = """
+import uvicorn
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b"{}"})
+uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning")
+"""
+
+
+def sample_stores(count: int | None) -> list[int]:
+    """Every n-th store by basket count (``None``: all stores, busiest first)."""
+    counts = Dataset().basket_counts()
+    ranked = sorted(counts, key=lambda sid: (-counts[sid], sid))
+    if count is None or count >= len(ranked):
+        return ranked
+    step = len(ranked) / count
+    return [ranked[int(i * step + step / 2)] for i in range(count)]
+
+
+def raw_http_floor(calls: int, threads: int) -> float:
+    """Seconds for ``calls`` JSON round trips from ``threads`` keep-alive clients to a
+    minimal uvicorn app in its own process (the baseline)."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", _APP, str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/cart/lines"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(url, json={})
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        share = [calls // threads + (1 if i < calls % threads else 0) for i in range(threads)]
+
+        def client(n: int) -> None:
+            with httpx.Client(timeout=30) as http:
+                for _ in range(n):
+                    http.post(url, json={"barcode": "400000256719", "quantity": "1"})
+
+        workers = [threading.Thread(target=client, args=(n,)) for n in share]
+        started = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run() -> list[dict[str, Any]]:
+    """Measure (module docstring) → one figure."""
+    wanted = os.environ.get("KASSA_BENCH_DEMO_STORES", "6")
+    stores = sample_stores(None if wanted == "all" else int(wanted))
+    console = Console(file=io.StringIO(), width=140)
+    with tempfile.TemporaryDirectory(prefix="kassa-bench-demo-") as tmp:
+        report = run_demo(DemoOptions(all_stores=True, stores=stores, faults=None,
+                                      data_dir=Path(tmp) / "demo", live=False), console)
+    f = report.figures
+    baskets = int(f["baskets_expected"])
+    chain_s = float(f["chain_s"])
+    calls = sum(int(r["calls"]) for r in report.registers)
+    threads = 2 * 4  # two stores at a time, at most four registers each
+    baseline = raw_http_floor(calls, threads)
+    rate = baskets / chain_s if chain_s else 0.0
+    cpu = dict(f.get("cpu_s") or {})
+    kassa_s = 1000 * chain_s / baskets
+    baseline_s = 1000 * baseline / baskets
+    target_s = 1000 / TARGET_BASKETS_PER_S
+    figure = {
+        "figure": f"demo --all-stores, s per 1,000 baskets ({len(stores)} stores sampled)",
+        "kassa_s": round(kassa_s, 3), "baseline_s": round(baseline_s, 3),
+        "ratio": round(kassa_s / baseline_s, 2) if baseline_s else None,
+        "target_s": target_s, "met": kassa_s <= target_s and report.ok,
+        "reconciled": report.ok, "stores": stores, "baskets": baskets, "calls": calls,
+        "baskets_per_s": round(rate, 2), "raw_http_calls_per_s": round(calls / baseline, 1),
+        "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
+        "cpu_ms_per_basket": round(1000 * sum(cpu.values()) / baskets, 1) if baskets else None,
+        "projected_full_year_s": round(ALL_BASKETS / rate, 0) if rate else None,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "demo_all_stores", "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+        "note": "measured on the sampled stores; projected_full_year_s is the full year "
+                "(155,848 baskets) at the measured rate, not a measurement",
+        "figures": [figure]}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return [figure]
