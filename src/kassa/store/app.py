@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kassa.auth.tokens import token_hash
 from kassa.domain.clock import Clock, SystemClock
 from kassa.domain.errors import Unavailable
-from kassa.http_errors import install_error_handlers
+from kassa.http_errors import error_responses, install_error_handlers
 from kassa.store import channel, realtime_relay, routes_catalogue, routes_sync
 from kassa.store.deps import Ctx, StoreContext
 from kassa.store.hq_client import HQClient
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(realtime_relay.router)
 
     @app.get("/api/health", response_model=HealthOut, tags=["health"],
+             responses=error_responses(503),
              summary="Liveness probe of the switch (no auth)")
     def health(ctx: Ctx) -> dict[str, Any]:
         try:
@@ -110,6 +111,7 @@ def create_app(
                 "last_pull": None if last is None else last.to_dict()}
 
     @app.post("/api/activate", response_model=ActivateOut, tags=["register: activation"],
+              responses=error_responses(403, 404, 409, 503),
               summary="Activate a register with a one-time code (relayed to HQ; no auth)")
     def activate(body: ActivateIn, ctx: Ctx) -> dict[str, Any]:
         if ctx.hq is None:

@@ -42,10 +42,12 @@ from sqlalchemy import select
 from kassa.db import channel_schema as cs
 from kassa.domain.errors import Unavailable
 from kassa.domain.offline_profile import OfflineProfile
+from kassa.http_errors import error_responses
 from kassa.store.channel import RegisterIdentity
 from kassa.store.deps import Ctx, Register, StoreContext
 
-router = APIRouter(prefix="/api/realtime", tags=["register: gift cards and credit memos"])
+router = APIRouter(prefix="/api/realtime", tags=["register: gift cards and credit memos"],
+                   responses=error_responses(401, 403, 404, 409, 503))
 
 #: Share of the register's ``timeout_s`` the store server waits for HQ.
 DEADLINE_SHARE: Final = 0.8

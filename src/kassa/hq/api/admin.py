@@ -18,10 +18,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
 
 from kassa.hq.api.deps import Admin, ClockDep, EngineDep
 from kassa.hq.api.models import (
+    MAX_ID,
+    MAX_NUMBER,
     ActivationCodeOut,
     ChannelDatabasesOut,
     JobOut,
@@ -35,10 +38,16 @@ from kassa.hq.api.models import (
 from kassa.hq.distribution import access, entities, packages, setup
 from kassa.hq.distribution.jobs import load_jobs, set_job_excluded
 from kassa.hq.distribution.writer import list_schedules, run_schedule
+from kassa.http_errors import error_responses
 
-router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Admin],
+                   responses=error_responses(401))
+UNKNOWN = error_responses(404)
 
-GroupIds = Annotated[list[int] | None, Query(description="data groups to run for (default all)")]
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+GroupIds = Annotated[list[Id] | None, Query(description="data groups to run for (default all)")]
 
 
 def _job(job: Any) -> JobOut:
@@ -59,9 +68,10 @@ def get_jobs(engine: EngineDep) -> list[JobOut]:
 @router.put(
     "/jobs/{job_id}/exclude-from-offline",
     response_model=JobOut,
+    responses=UNKNOWN,
     summary="Exclude a job from offline databases (effective from the next package)",
 )
-def put_job_excluded(job_id: int, body: OnOff, engine: EngineDep) -> JobOut:
+def put_job_excluded(job_id: IdPath, body: OnOff, engine: EngineDep) -> JobOut:
     with engine.begin() as conn:
         return _job(set_job_excluded(conn, job_id, body.on))
 
@@ -85,19 +95,21 @@ def get_schedules(engine: EngineDep) -> list[ScheduleOut]:
 @router.post(
     "/schedules/{schedule_id}/run",
     response_model=RunOut,
+    responses=UNKNOWN,
     summary="Run a schedule now: at most one package per data group",
 )
 def post_run(
-    schedule_id: int, engine: EngineDep, clock: ClockDep, data_group_id: GroupIds = None
+    schedule_id: IdPath, engine: EngineDep, clock: ClockDep, data_group_id: GroupIds = None
 ) -> dict[str, Any]:
     return run_schedule(engine, schedule_id, data_group_id, clock=clock).to_dict()
 
 
-@router.get("/packages", response_model=PackagesOut, summary="Packages of a data group")
+@router.get("/packages", response_model=PackagesOut, responses=UNKNOWN,
+            summary="Packages of a data group")
 def get_packages(
     engine: EngineDep,
-    data_group_id: Annotated[int, Query()],
-    before: Annotated[int | None, Query(ge=0)] = None,
+    data_group_id: Annotated[int, Query(ge=0, le=MAX_ID)],
+    before: Annotated[int | None, Query(ge=0, le=MAX_NUMBER)] = None,
     limit: Annotated[int, Query(ge=1, le=packages.MAX_LISTING)] = 100,
 ) -> dict[str, Any]:
     with engine.connect().execution_options(kassa_readonly=True) as conn:
@@ -118,8 +130,8 @@ def get_packages(
 )
 def get_channel_databases(
     engine: EngineDep,
-    data_group_id: int | None = None,
-    store_id: int | None = None,
+    data_group_id: IdQuery = None,
+    store_id: IdQuery = None,
     include_retired: bool = False,
 ) -> dict[str, Any]:
     with engine.connect().execution_options(kassa_readonly=True) as conn:
@@ -132,6 +144,7 @@ def get_channel_databases(
 @router.put(
     "/registers/{register_id}/support-offline",
     response_model=SupportOfflineOut,
+    responses=UNKNOWN,
     summary="Set or clear Support offline (creates / retires the offline entity)",
 )
 def put_support_offline(
@@ -151,6 +164,7 @@ def put_support_offline(
 @router.post(
     "/registers/{register_id}/activation-code",
     response_model=ActivationCodeOut,
+    responses=UNKNOWN,
     status_code=201,
     summary="Issue a one-time activation code for a register (valid 24 h)",
 )
@@ -171,10 +185,11 @@ def post_activation_code(
 @router.post(
     "/stores/{store_id}/server-token",
     response_model=StoreTokenOut,
+    responses=UNKNOWN,
     status_code=201,
     summary="Issue a new store server token (replaces the previous one; shown once)",
 )
-def post_server_token(store_id: int, engine: EngineDep, clock: ClockDep) -> StoreTokenOut:
+def post_server_token(store_id: IdPath, engine: EngineDep, clock: ClockDep) -> StoreTokenOut:
     with engine.begin() as conn:
         t = access.issue_store_token(conn, store_id, clock.now())
     return StoreTokenOut(store_id=t.store_id, data_group_id=t.data_group_id, token=t.token)

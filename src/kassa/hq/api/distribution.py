@@ -23,7 +23,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from kassa.hq.api.deps import ClockDep, EngineDep, Store, own_group
-from kassa.hq.api.models import MAX_ID, ActivateIn, ActivateOut, HeadersOut, StatusIn, StatusOut
+from kassa.hq.api.models import (
+    MAX_ID,
+    MAX_NUMBER,
+    ActivateIn,
+    ActivateOut,
+    HeadersOut,
+    StatusIn,
+    StatusOut,
+)
 from kassa.hq.distribution import access, entities, journal_flags, packages
 from kassa.hq.distribution.snapshot import snapshot_for
 from kassa.hq.posting.cursors import record_store_endpoint
@@ -47,7 +55,7 @@ def get_headers(
     engine: EngineDep,
     clock: ClockDep,
     after: Annotated[
-        int | None, Query(ge=0, le=MAX_ID, description="the caller's checkpoint")
+        int | None, Query(ge=0, le=MAX_NUMBER, description="the caller's checkpoint")
     ] = None,
     variant: VariantQ = "channel",
     limit: Annotated[int, Query(ge=1, le=packages.MAX_LISTING)] = 100,
@@ -73,7 +81,7 @@ def get_headers(
     summary="The body of one package (bytes)",
 )
 def get_body(
-    number: Annotated[int, Path(ge=0, le=MAX_ID)],
+    number: Annotated[int, Path(ge=0, le=MAX_NUMBER)],
     store: Store,
     engine: EngineDep,
     variant: VariantQ = "channel",

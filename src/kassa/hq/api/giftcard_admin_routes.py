@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from kassa.hq.api.deps import Admin
 from kassa.hq.api.realtime_routes import CardOut, Cents, Kind, MovementOut, Service
 from kassa.hq.realtime.service import MAX_LISTING
+from kassa.http_errors import error_responses
 
-router = APIRouter(prefix="/api/giftcards", tags=["gift cards"], dependencies=[Admin])
+router = APIRouter(prefix="/api/giftcards", tags=["gift cards"], dependencies=[Admin],
+                   responses=error_responses(401))
 
 
 class ListedOut(CardOut):
@@ -76,18 +78,20 @@ def get_cards(
     return {"cards": [c.to_dict() for c in found]}
 
 
-@router.get("/{number}", response_model=ListedOut, summary="One card with its lock owner")
+@router.get("/{number}", response_model=ListedOut, responses=error_responses(404),
+            summary="One card with its lock owner")
 def get_card(number: str, svc: Service) -> Any:
     return svc.card(number).to_dict()
 
 
-@router.post("", response_model=MovementOut, status_code=201,
+@router.post("", response_model=MovementOut, status_code=201, responses=error_responses(409),
              summary="Issue a card from the back office")
 def post_card(body: IssueIn, svc: Service) -> Any:
     return svc.issue(body.kind, body.amount_cents, transaction_id=body.transaction_id).to_dict()
 
 
 @router.post("/{number}/force-unlock", response_model=ForceUnlockOut,
+             responses=error_responses(404),
              summary="Release whoever holds the card; writes an audit row")
 def post_force_unlock(number: str, body: ForceUnlockIn, svc: Service) -> Any:
     done = svc.force_unlock(number, actor=body.actor, reason=body.reason)

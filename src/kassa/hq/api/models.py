@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Largest package number / checkpoint accepted (BigInteger).
 MAX_NUMBER = 2**62
-#: Largest id accepted in a path or query (BigInteger; an SQLite INTEGER overflows above).
-MAX_ID = 2**63 - 1
+#: Largest store, data group, job or schedule id accepted in a path or query (``Integer``
+#: columns: 32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
 MODE_DESCRIPTION = "register mode as shown in its status header"
 
 

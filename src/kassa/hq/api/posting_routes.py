@@ -20,11 +20,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from kassa.hq.api.deps import Admin, ClockDep, EngineDep
+from kassa.hq.api.models import MAX_ID
 from kassa.hq.posting.cursors import posting_status
 from kassa.hq.posting.puller import Puller
 from kassa.hq.posting.report import sales_report
+from kassa.http_errors import error_responses
 
-router = APIRouter(prefix="/api", tags=["posting"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["posting"], dependencies=[Admin],
+                   responses=error_responses(401))
 
 
 class SalesFigures(BaseModel):
@@ -110,7 +113,7 @@ class PostingStatusOut(BaseModel):
             summary="Sales per store, register and business day (cents)")
 def get_sales_report(
     engine: EngineDep,
-    store_id: Annotated[int | None, Query(ge=0, description="only this store")] = None,
+    store_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="only this store")] = None,
     day: Annotated[str | None, Query(description="only this business day, YYYY-MM-DD")] = None,
 ) -> dict[str, Any]:
     with engine.connect().execution_options(kassa_readonly=True) as conn:
@@ -122,7 +125,7 @@ def post_posting_run(
     request: Request,
     engine: EngineDep,
     clock: ClockDep,
-    store_id: Annotated[int | None, Query(ge=0, description="only this store")] = None,
+    store_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="only this store")] = None,
 ) -> dict[str, Any]:
     puller = getattr(request.app.state, "puller", None)
     if not isinstance(puller, Puller):

@@ -33,8 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.hq.api.deps import Store, clock_of, engine_of
 from kassa.hq.realtime.service import RealtimeService
+from kassa.http_errors import error_responses
 
-router = APIRouter(prefix="/api/realtime", tags=["real-time service"])
+router = APIRouter(prefix="/api/realtime", tags=["real-time service"],
+                   responses=error_responses(401, 403, 404, 409))
 
 Kind = Literal["gift_card", "credit_memo"]
 #: Integer cents on the wire; sign and size are the domain's to judge (422 with its code).
