@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 
 from kassa.config import sqlite_url
 from kassa.db.migrate import prepare_database
-from kassa.hq.api import posting_routes
 from kassa.hq.app import create_app
 from kassa.hq.posting import post, record_store_endpoint, sales_report
 from support.posting_baskets import random_records
@@ -30,12 +29,8 @@ NOW = datetime(2017, 3, 5, 12, 0, tzinfo=UTC)
 
 
 def hq_app(engine: Engine) -> FastAPI:
-    """The HQ app with the posting routes (included here until kassa.hq.app does)."""
-    app = create_app(engine, admin_token=ADMIN)
-    paths = {getattr(r, "path", None) for r in app.routes}
-    if "/api/posting/run" not in paths:
-        app.include_router(posting_routes.router)
-    return app
+    """The HQ app (it includes the posting routes)."""
+    return create_app(engine, admin_token=ADMIN)
 
 
 def closed_port_url() -> str:

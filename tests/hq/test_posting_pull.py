@@ -264,13 +264,10 @@ def test_background_loop_posts_new_sales_until_stopped(hq: Engine, store: Store)
 
 
 def test_posting_run_through_the_hq_api(hq: Engine, store: Store) -> None:
-    from kassa.hq.api import posting_routes
     from kassa.hq.app import create_app
 
     admin = "admin-" + "z" * 30
     app = create_app(hq, admin_token=admin)
-    if "/api/posting/run" not in {getattr(r, "path", None) for r in app.routes}:
-        app.include_router(posting_routes.router)
     store.commit(random_records(6, seed=30))
     with run_app_in_thread(app) as url:
         answer = httpx.post(f"{url}/api/posting/run", timeout=30,

@@ -16,26 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from kassa.db.hq_giftcard_schema import stored_value_cards, stored_value_ledger
-from kassa.hq.api import giftcard_admin_routes, realtime_routes
 from kassa.hq.app import create_app
 from support.hq_world import STORE_A, STORE_B, World, build_world
 from support.servers import run_app_in_thread
 
 ADMIN = "admin-token-for-realtime-tests"
-
-
-def with_realtime_routes(app: FastAPI) -> FastAPI:
-    """``app`` with the real-time and gift card admin routers (added only when missing)."""
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/api/realtime/{kind}/{number}/lock" not in paths:
-        app.include_router(realtime_routes.router)
-    if "/api/giftcards" not in paths:
-        app.include_router(giftcard_admin_routes.router)
-    return app
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -85,7 +73,7 @@ def realtime_hq(url: str, *, registers_per_store: int = 2) -> Iterator[RealtimeH
     """Serve the HQ (module docstring)."""
     world = build_world(url, registers_per_store=registers_per_store)
     try:
-        app = with_realtime_routes(create_app(world.engine, admin_token=ADMIN, clock=world.clock))
+        app = create_app(world.engine, admin_token=ADMIN, clock=world.clock)
         with run_app_in_thread(app) as base, httpx.Client(base_url=base, timeout=30) as http:
             tokens = {}
             for store_id in (STORE_A, STORE_B):

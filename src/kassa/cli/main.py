@@ -9,7 +9,7 @@ Commands of this module::
     kassa [--data-dir D] demo                      (import + summary for now; issue 7)
 
 and, registered from their own modules, ``kassa hq serve|store-token|activation-code|
-support-offline`` (:mod:`kassa.cli.hq_commands`) and the groups of :data:`COMMAND_GROUPS`
+support-offline`` (:mod:`kassa.cli.hq_commands`) and the command groups in their own modules
 (``kassa schedule``, ``store``, ``pos``, ``giftcard``, ``posting``, ``report``).
 
 ``--data-dir`` (env ``KASSA_DATA_DIR``, default ``./kassa-data``) holds every SQLite file;
@@ -240,35 +240,28 @@ def hq_summary_command(ctx: typer.Context, hq_url: str | None = HQ_URL_OPTION) -
     show_summary(state_of(ctx).hq_url(hq_url))
 
 
-#: Command groups that live in their own modules: (module, Typer attribute, group name).
-#: A module that does not exist (yet) is skipped; any other import error is raised.
-COMMAND_GROUPS = (
-    ("kassa.cli.schedule_commands", "schedule_app", "schedule"),
-    ("kassa.cli.store_commands", "store_app", "store"),
-    ("kassa.cli.pos_commands", "pos_app", "pos"),
-    ("kassa.cli.giftcard_commands", "giftcard_app", "giftcard"),
-    ("kassa.cli.posting_commands", "posting_app", "posting"),
-    ("kassa.cli.posting_commands", "report_app", "report"),
-)
-
-
 def _register_commands() -> None:
-    """``demo`` (replaced whole by issue 7), the HQ verbs of :mod:`kassa.cli.hq_commands`
-    (``kassa hq serve`` …) and the groups of :data:`COMMAND_GROUPS`."""
-    import importlib
-
-    from kassa.cli import demo, hq_commands
+    """``demo``, the HQ verbs of :mod:`kassa.cli.hq_commands` (``kassa hq serve`` …) and the
+    command groups that live in their own modules (schedule, store, pos, giftcard, posting,
+    report)."""
+    from kassa.cli import (
+        demo,
+        giftcard_commands,
+        hq_commands,
+        pos_commands,
+        posting_commands,
+        schedule_commands,
+        store_commands,
+    )
 
     app.command("demo")(reports_errors(demo.demo))
     hq_commands.register(hq_app)
-    for module_name, attribute, name in COMMAND_GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(getattr(module, attribute), name=name)
+    app.add_typer(schedule_commands.schedule_app, name="schedule")
+    app.add_typer(store_commands.store_app, name="store")
+    app.add_typer(pos_commands.pos_app, name="pos")
+    app.add_typer(giftcard_commands.giftcard_app, name="giftcard")
+    app.add_typer(posting_commands.posting_app, name="posting")
+    app.add_typer(posting_commands.report_app, name="report")
 
 
 _register_commands()
