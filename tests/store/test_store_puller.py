@@ -91,7 +91,7 @@ def chain(db_url: str, data_dir: Path) -> Iterator[Chain]:
         with run_app_in_thread(hq_app) as hq_url, _proxy_to(hq_url) as proxy:
             settings = StoreSettings(store_id=STORE_A, hq_pull_token=PULL_TOKEN, hq_url=proxy.url,
                                      store_token=store_token, public_url="http://127.0.0.1:1",
-                                     hq_timeout_s=1.0, pull_interval_s=0.1)
+                                     hq_timeout_s=4.0, pull_interval_s=0.1)
             app = create_app(channel, settings, start_puller=False)
             with run_app_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as c:
                 yield Chain(world, hq_url, proxy, url, app.state.ctx, channel, c)
