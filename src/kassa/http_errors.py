@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa.domain import errors as e
+from kassa.http_text import RefuseNulText
 
 log = logging.getLogger("kassa.http")
 
@@ -125,6 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(RefuseNulText)  # NUL in any text: 422 request.invalid (kassa.http_text)
 
     @app.exception_handler(e.KassaError)
     async def _kassa(_: Request, exc: e.KassaError) -> JSONResponse:

@@ -136,3 +136,34 @@ def test_the_openapi_documents_kassas_error_body_for_every_error_answer(hq: Hq) 
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     body = spec["components"]["schemas"]["ErrorDetail"]
     assert set(body["required"]) == {"code", "message", "details"}
+
+
+NUL_CALLS = (
+    ("admin", "GET", "/api/giftcards/12%0034", None),
+    ("admin", "GET", "/api/reports/sales?store_id=367&day=%00", None),
+    ("store", "POST", "/api/activate", {"code": "ab\u0000cdef"}),
+    ("store", "POST", "/api/status", {"checkpoint": 0, "mode": "on\u0000line"}),
+    ("store", "POST", "/api/realtime/gift_card/12%0034/lock",
+     {"register_id": str(new_id()), "transaction_id": str(new_id())}),
+)
+
+
+@pytest.mark.parametrize(("caller", "method", "path", "body"), NUL_CALLS)
+def test_text_with_a_nul_character_is_invalid_input(
+        hq: Hq, caller: str, method: str, path: str, body: dict[str, object] | None) -> None:
+    # given a call carrying the NUL character (PostgreSQL cannot store it: it was a 500)
+    headers = hq.admin() if caller == "admin" else hq.store()
+    # when it is sent
+    answer = hq.http.request(method, path, json=body, headers=headers)
+    # then it is refused as invalid input, saying where the NUL is
+    assert_invalid(answer)
+    assert "NUL" in answer.json()["error"]["message"]
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(hq: Hq) -> None:
+    # given a status report whose mode is the six characters \u0000 (an escaped backslash)
+    answer = hq.http.post("/api/status", headers=hq.store(),
+                          json={"checkpoint": 0, "mode": "\\u0000"})
+    # then the guard lets it through to the route (which answers for itself, not 500)
+    assert answer.status_code < 500, answer.text
+    assert "NUL" not in answer.text
