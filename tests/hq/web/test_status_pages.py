@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kassa.db.hq_giftcard_schema import stored_value_audit, stored_value_cards
 from kassa.domain.ids import new_id
-from kassa.hq.distribution import entities, setup
+from kassa.hq.distribution import entities, journal_flags, setup
 from kassa.hq.posting import post
 from kassa.hq.posting.report import sales_report
 from kassa.hq.realtime.service import RealtimeService
@@ -56,6 +56,27 @@ def test_the_dashboard_shows_mode_lag_pending_and_contact_per_register(web: Web)
     attention = web.http.get("/dashboard.json", params={"attention": "1"}).json()
     assert ("offline", 2) not in {(r["kind"], r["register_number"]) for r in attention["rows"]
                                   if r["store_id"] == STORE_A}
+
+
+def test_a_register_whose_offline_journal_was_edited_is_flagged_on_the_dashboard(
+        web: Web) -> None:
+    # given register 2 in sync, and its store server reporting a break of its journal
+    web.sign_in()
+    report_status(web, STORE_A, 2, mode="online", pending=0, checkpoint=None)
+    now = web.world.clock.now()
+    edited = new_id()
+    with web.world.engine.begin() as conn:
+        journal_flags.record_breaks(conn, STORE_A, [journal_flags.ReportedBreak(
+            web.world.registers[(STORE_A, 2)], 1, edited, "journal.hash_mismatch",
+            "stored hash differs", now)], now)
+    # when the admin opens the dashboard, only those that need attention
+    page = web.http.get("/dashboard", params={"attention": "1", "store": STORE_A})
+    rows = web.http.get("/dashboard.json", params={"attention": "1", "store": STORE_A}).json()
+    # then the register is there, red, naming the break and the edited transaction
+    [row] = [r for r in rows["rows"] if r["register_number"] == 2]
+    assert row["state"] == "bad"
+    assert row["notes"][0].startswith("journal break: 1 journal break(s)")
+    assert str(edited) in page.text and "journal.hash_mismatch" in page.text
 
 
 def test_a_bad_dashboard_filter_is_a_message_on_the_page(web: Web) -> None:

@@ -180,6 +180,7 @@ def _attention(latest: Any, stale_before: datetime) -> ColumnElement[bool]:
         e.c.pending_uploads > 0,
         e.c.last_contact_at.is_(None),
         e.c.last_contact_at < stale_before,
+        e.c.journal_break.is_not(None),
     )
 
 
@@ -191,6 +192,9 @@ def _judge(row: Any, contact_age: float | None) -> tuple[str, tuple[str, ...]]:
     if mode.startswith("offline"):
         notes.append(mode)
         state = "bad" if "automatic" in mode else "warn"
+    if row.journal_break:  # the offline journal of this register was edited (issue 8 §4)
+        notes.insert(0, f"journal break: {row.journal_break}")
+        state = "bad"
     if row.checkpoint is None:
         notes.append("no checkpoint yet")
         state = "muted" if state == "ok" else state
@@ -257,7 +261,7 @@ def offline_status(
         select(
             e.c.kind, e.c.store_id, s.stores.c.name.label("store_name"), e.c.data_group_id,
             s.registers.c.number.label("register_number"), e.c.mode, e.c.checkpoint,
-            latest.c.latest, e.c.pending_uploads, e.c.last_contact_at,
+            latest.c.latest, e.c.pending_uploads, e.c.last_contact_at, e.c.journal_break,
         )
         .select_from(
             base.join(s.stores, s.stores.c.id == e.c.store_id).outerjoin(
