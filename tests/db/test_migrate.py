@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, update
 
 from kassa.config import sqlite_url
-from kassa.db import channel_schema, hq_schema
+from kassa.db import channel_schema, hq_schema, product_search
 from kassa.db.engine import make_engine
 from kassa.db.migrate import (
     KINDS,
@@ -27,9 +28,14 @@ from kassa.db.migrate import (
     metadata_for,
     prepare_database,
     upgrade,
+    upgrade_engine,
     version_table,
 )
 from kassa.domain.errors import InvalidInput
+from kassa.sync.apply import apply_package
+from support.package_factory import PRODUCT_COLUMNS, catalogue_tables, dump, package, product
+
+NOW = datetime(2017, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def _drift(engine: Engine, kind: Kind) -> list[object]:
@@ -191,3 +197,69 @@ def test_migration_scripts_ship_inside_the_package() -> None:
         assert (root / "script.py.mako").is_file()
         assert list((root / "versions").glob("*.py"))
         assert head_revision(kind)
+
+
+def _search_ids(engine: Engine, q: str) -> list[int]:
+    with engine.connect() as conn:
+        hits = product_search.hits(conn, q, 20)
+        return [int(i) for i in conn.execute(select(hits.c.id).order_by(hits.c.score,
+                                                                         hits.c.id)).scalars()]
+
+
+def _fts_sql(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'products_fts'").scalar()
+
+
+def test_existing_offline_database_gets_its_search_index_filled(data_dir: Path) -> None:
+    # given an offline DB at revision 0002 (no search index) that already holds products
+    engine = make_engine(sqlite_url(data_dir / "offline.sqlite"))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config("offline", conn), "0002")
+        header, body = package(1, kind="snapshot", **catalogue_tables(3))
+        apply_package(engine, header, body, now=NOW)
+        assert _fts_sql(engine) is None
+        # when it is prepared (migrated to head)
+        engine.dispose()
+        engine = prepare_database(sqlite_url(data_dir / "offline.sqlite"), "offline")
+        # then the search index holds the rows it already had, and follows new ones
+        assert _search_ids(engine, "product 1002") == [1002]
+        assert _search_ids(engine, "produ") == [1001, 1002, 1003]
+        header, body = package(2, products=(PRODUCT_COLUMNS, [product(1004, "OAT MILK")], []))
+        apply_package(engine, header, body, now=NOW)
+        assert _search_ids(engine, "oat mi") == [1004]
+        assert _drift(engine, "offline") == []
+        # and a downgrade removes the index and its triggers
+        with engine.begin() as conn:
+            command.downgrade(alembic_config("offline", conn), "0002")
+        assert _fts_sql(engine) is None
+        assert "trg_products_fts" not in str(dump(engine)["__schema__"])
+    finally:
+        engine.dispose()
+
+
+def test_channel_search_index_gets_prefix_indexes_and_keeps_its_rows(db_url: str) -> None:
+    # given a channel DB at revision 0003 with products in its search index
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config("channel", conn), "0003")
+        header, body = package(1, kind="snapshot", **catalogue_tables(3))
+        apply_package(engine, header, body, now=NOW)
+        # when it is migrated to head
+        upgrade_engine(engine, "channel")
+        # then (SQLite) the index has prefix indexes of 2..8 characters, and search still
+        # finds every product (PostgreSQL: the GIN index is unchanged)
+        if engine.dialect.name == "sqlite":
+            assert "prefix='2 3 4 5 6 7 8'" in str(_fts_sql(engine))
+        assert _search_ids(engine, "product 1002") == [1002]
+        assert _search_ids(engine, "produc") == [1001, 1002, 1003]
+        with engine.begin() as conn:
+            command.downgrade(alembic_config("channel", conn), "0003")
+        if engine.dialect.name == "sqlite":
+            assert "prefix='2 3'" in str(_fts_sql(engine))
+        assert _search_ids(engine, "produc 1003") == [1003]
+    finally:
+        engine.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from kassa.config import sqlite_url
 from kassa.db import channel_schema as cs
+from kassa.db import product_search
 from kassa.db.migrate import prepare_database
 from kassa.domain.errors import PackageError
 from kassa.store.catalogue import search_products
@@ -228,6 +229,38 @@ def test_new_snapshot_replaces_rows_and_search_index_and_keeps_schema(channel: E
     apply_package(channel, header, body, now=NOW)
     with channel.connect() as conn:
         assert [p["id"] for p in search_products(conn, "oat")] == [2003]
+
+
+def _offline_search(engine: Engine, q: str) -> list[int]:
+    with engine.connect() as conn:
+        hits = product_search.hits(conn, q, 20)
+        return [int(r.id) for r in conn.execute(select(hits.c.id).order_by(hits.c.score,
+                                                                          hits.c.id))]
+
+
+def test_offline_search_index_follows_snapshots_and_deltas(offline: Engine) -> None:
+    # given an offline DB with a snapshot of products 1001-1005
+    _snapshot(offline)
+    assert _offline_search(offline, "produ 1003") == [1003]
+    # when a later snapshot replaces the products
+    tables = catalogue_tables(0)
+    tables["products"] = (PRODUCT_COLUMNS, [product(2001, "OAT MILK BARISTA"),
+                                            product(2002, "ALMOND BUTTER")], [])
+    header, body = package(4, kind="snapshot", **tables)
+    apply_package(offline, header, body, now=NOW)
+    # then the index holds the new names only, and the triggers are back
+    assert _offline_search(offline, "barista oat") == [2001]
+    assert _offline_search(offline, "product") == []
+    # and a delta (delete, rename, insert) keeps it in step through the triggers
+    header, body = package(5, products=(PRODUCT_COLUMNS, [product(2002, "OAT BRAN"),
+                                                          product(2003, "OAT FLAKES")],
+                                        [[2001]]))
+    apply_package(offline, header, body, now=NOW)
+    assert _offline_search(offline, "oat") == [2002, 2003]
+    assert _offline_search(offline, "almond") == []
+    with offline.connect() as conn:
+        check = "INSERT INTO products_fts(products_fts, rank) VALUES ('integrity-check', 1)"
+        conn.exec_driver_sql(check)  # raises when the index differs from the rows
 
 
 def test_uuid_values_travel_as_hex_and_come_back_as_uuids(offline: Engine) -> None:

@@ -22,11 +22,13 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from kassa.auth.lockout import OperatorLockout
 from kassa.auth.passwords import hash_password, verify_password
 from kassa.db import offline_schema as s
+from kassa.db import product_search
 from kassa.db.upsert import insert_ignore
 from kassa.domain.clock import Clock
 from kassa.domain.errors import NotAuthenticated, NotFound
 from kassa.domain.operator import Role
 from kassa.domain.transaction import Transaction
+from kassa.failpoints import failpoint
 from kassa.pos.datasource import (
     CommitOutcome,
     OperatorInfo,
@@ -110,15 +112,20 @@ class OfflineSource:
         return self._one_product(_products.c.barcode == code, f"barcode {code}")
 
     def search(self, q: str, limit: int = 20) -> list[ProductInfo]:
-        """Products whose name contains every word of ``q`` (case-insensitive ``LIKE``),
-        ordered by name. Raises InvalidInput ``search.invalid``."""
+        """Products whose name holds every word of ``q`` as a prefix, best first: the store
+        server's search on the offline DB's ``products_fts`` (offline migration 0003), so
+        the same ids in the same order as online (:mod:`kassa.db.product_search`).
+
+        Raises:
+            InvalidInput: ``search.invalid`` (``q`` not 1..100 characters, bad ``limit``),
+                ``search.empty`` (no letter or digit in ``q``).
+        """
         q, limit = check_search(q, limit)
-        stmt = select(*_PRODUCT_COLUMNS).select_from(_PRODUCT_FROM)
-        for word in q.split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(_products.c.name.ilike(f"%{escaped}%", escape="\\"))
         with self._read() as conn:
-            rows = conn.execute(stmt.order_by(_products.c.name, _products.c.id).limit(limit))
+            found = product_search.hits(conn, q, limit)
+            rows = conn.execute(select(*_PRODUCT_COLUMNS).select_from(
+                _PRODUCT_FROM.join(found, found.c.id == _products.c.id))
+                .order_by(found.c.score, _products.c.id))
             return [_product(r) for r in rows]
 
     def _customer(self, where: Any, what: str) -> dict[str, Any]:
@@ -219,6 +226,8 @@ class OfflineSource:
                         transaction_id=txn.id, state="pending", attempts=0, queued_at=now))
             conn.execute(delete(s.current_cart).where(s.current_cart.c.register_id
                                                       == txn.register_id))
+            failpoint("pos.commit.after_offline_insert" if pending else "pos.journal.after_insert")
+        failpoint("pos.commit.after_offline_commit" if pending else "pos.journal.after_commit")
         return "committed" if inserted else "duplicate"
 
     def is_pending(self, transaction_id: UUID) -> bool:

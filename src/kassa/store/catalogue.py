@@ -8,26 +8,27 @@ as name, as the register's offline source does)::
      "tax_rate_bp", "department", "brand", "category", "product_type", "package_size",
      "unit_of_measure"}
 
-Name search (:func:`search_products`): the words of ``q`` (letters and digits, at most
-:data:`MAX_WORDS`), each matched as a prefix, all required, best match first:
-
-* SQLite: FTS5 external-content table ``products_fts`` (channel migration 0002), ranked by
-  bm25 (``ORDER BY rank``);
-* PostgreSQL: ``to_tsvector('simple', name) @@ to_tsquery('simple', 'w1:* & w2:*')`` on the
-  GIN index ``ix_products_name_fts``, ranked by ``ts_rank``;
-* more than :data:`RANK_CAP` matches: the first ones by id, unranked (bounded cost).
+Name search (:func:`search_products`): the words of ``q`` each matched as a prefix, all
+required, best match first — SQLite FTS5 ``products_fts`` ranked by bm25, PostgreSQL
+full-text on the GIN index ``ix_products_name_fts`` ranked by ``ts_rank``, more than
+:data:`RANK_CAP` matches in id order — as :mod:`kassa.db.product_search` describes; the
+register's offline DB runs the same search, so online and offline answers agree.
 
 Lookups by id and barcode are primary-key / unique-index reads (``uq_products_barcode``).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Connection, Float, Select, column, func, select, text
+from sqlalchemy import Connection, Select, func, select
 
 from kassa.db import channel_schema as cs
+from kassa.db import product_search
+from kassa.db.product_search import MAX_WORD as MAX_WORD  # re-exported: the search's rules
+from kassa.db.product_search import MAX_WORDS as MAX_WORDS
+from kassa.db.product_search import RANK_CAP as RANK_CAP
+from kassa.db.product_search import search_words as search_words
 from kassa.domain.errors import InvalidInput, NotFound
 
 _PRODUCTS = cs.metadata.tables["products"]
@@ -35,14 +36,8 @@ _PRICES = cs.metadata.tables["prices"]
 _TAX = cs.metadata.tables["tax_groups"]
 _CUSTOMERS = cs.metadata.tables["customers"]
 
-#: Most words of a search taken into account; longer words are cut to :data:`MAX_WORD`.
-MAX_WORDS: Final = 8
-MAX_WORD: Final = 40
 #: Largest ``limit`` of a search.
 MAX_LIMIT: Final = 100
-#: Most matches a search ranks (see :func:`search_products`).
-RANK_CAP: Final = 2000
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 _p = _PRODUCTS.c
 _PRODUCT_COLUMNS = (
@@ -86,43 +81,6 @@ def product_by_barcode(conn: Connection, barcode: str) -> dict[str, Any]:
     return _answer(rec)
 
 
-def search_words(q: str) -> list[str]:
-    """The words a search uses: lower case, letters/digits only, at most :data:`MAX_WORDS`.
-
-    Raises:
-        InvalidInput: ``search.empty`` when ``q`` has no letter or digit.
-    """
-    words = [w[:MAX_WORD] for w in _WORD.findall(q.lower())][:MAX_WORDS]
-    if not words:
-        raise InvalidInput("type at least one letter or digit to search", code="search.empty")
-    return words
-
-
-#: SQL per dialect: (count matches up to :cap, ranked hits, unranked hits). Every statement
-#: yields ``id`` and ``score`` (lower = better) for :func:`search_products`.
-_SEARCH_SQL: Final[dict[str, tuple[str, str, str]]] = {
-    "sqlite": (
-        "SELECT count(*) FROM (SELECT 1 FROM products_fts WHERE products_fts MATCH :match "
-        "LIMIT :cap)",
-        "SELECT rowid AS id, rank AS score FROM products_fts "
-        "WHERE products_fts MATCH :match ORDER BY rank LIMIT :limit",
-        "SELECT rowid AS id, rowid AS score FROM products_fts "
-        "WHERE products_fts MATCH :match ORDER BY rowid LIMIT :limit",
-    ),
-    "postgresql": (
-        "SELECT count(*) FROM (SELECT 1 FROM products "
-        "WHERE to_tsvector('simple', name) @@ to_tsquery('simple', :match) LIMIT :cap) m",
-        "SELECT id, -ts_rank(to_tsvector('simple', name), to_tsquery('simple', :match)) "
-        "AS score FROM products "
-        "WHERE to_tsvector('simple', name) @@ to_tsquery('simple', :match) "
-        "ORDER BY score, id LIMIT :limit",
-        "SELECT id, id AS score FROM products "
-        "WHERE to_tsvector('simple', name) @@ to_tsquery('simple', :match) "
-        "ORDER BY id LIMIT :limit",
-    ),
-}
-
-
 def search_products(conn: Connection, q: str, limit: int = 20) -> list[dict[str, Any]]:
     """Products whose name holds every word of ``q`` (as a prefix), best first.
 
@@ -140,20 +98,8 @@ def search_products(conn: Connection, q: str, limit: int = 20) -> list[dict[str,
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be 1..{MAX_LIMIT}", code="search.limit")
-    words = search_words(q)
-    if conn.dialect.name == "sqlite":
-        match = " AND ".join(f'"{w}"*' for w in words)
-    else:
-        match = " & ".join(f"{w}:*" for w in words)
-    count_sql, ranked_sql, unranked_sql = _SEARCH_SQL[conn.dialect.name]
-    matches = conn.execute(text(count_sql), {"match": match, "cap": RANK_CAP + 1}).scalar_one()
-    hits = (
-        text(ranked_sql if matches <= RANK_CAP else unranked_sql)
-        .bindparams(match=match, limit=limit)
-        .columns(column("id", BigInteger), column("score", Float))
-        .subquery("hits")
-    )
-    stmt = _product_select().join(hits, hits.c.id == _p.id).order_by(hits.c.score, _p.id)
+    found = product_search.hits(conn, q, limit)
+    stmt = _product_select().join(found, found.c.id == _p.id).order_by(found.c.score, _p.id)
     return [_answer(r) for r in conn.execute(stmt)]
 
 
