@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test lint bench pg-start browser clean
+.PHONY: install demo test lint bench fault-matrix pg-start browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: install
 
 bench: install pg-start
 	$(BIN)/python -m bench
+
+# The fault matrix at a large size (docs/RELIABILITY.md); BASKETS=… to change it.
+BASKETS ?= 20000
+fault-matrix: install
+	KASSA_FAULT_BASKETS=$(BASKETS) $(BIN)/pytest tests/reliability/test_fault_matrix.py -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) kassa-data .pytest_cache .mypy_cache .ruff_cache

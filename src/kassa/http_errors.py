@@ -14,12 +14,14 @@ documents by itself (``{"detail": [...]}``) is rewritten to :class:`ErrorBody` t
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa.domain import errors as e
@@ -82,6 +84,20 @@ def status_for(error: e.KassaError) -> int:
         if isinstance(error, cls):
             return status
     return 500
+
+
+#: The answer when a write failed because the disk is full (SQLite ``SQLITE_FULL``).
+DISK_FULL_MESSAGE = ("the disk of this server's database is full: nothing of this request was "
+                     "saved (the open sale is kept); free disk space and try again")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True for SQLite's "database or disk is full" (``SQLITE_FULL``), raw or wrapped by
+    SQLAlchemy: the write was rolled back as a whole."""
+    orig = getattr(exc, "orig", None) or exc
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "database or disk is full" in str(orig))
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -153,6 +169,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(OperationalError)
+    async def _storage(request: Request, exc: OperationalError) -> JSONResponse:
+        if disk_full(exc):  # issue 8 §1: a clear answer, not "internal error"
+            log.error("disk full on %s %s: %s", request.method, request.url.path, exc.orig)
+            return JSONResponse(error_body("storage.full", DISK_FULL_MESSAGE), status_code=507)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -239,6 +239,12 @@ class FaultInjector(threading.Thread):
             "store server frozen after the card was added")
         self.store.freeze()
 
+    def line_rung(self, worker: Worker, basket: Basket, index: int) -> None:
+        """Nothing (the demo's faults act between baskets)."""
+
+    def before_complete(self, worker: Worker, basket: Basket) -> None:
+        """Nothing (the demo's faults act between baskets)."""
+
     def basket_done(self, worker: Worker, basket: Basket, result: BasketResult) -> None:
         """Thaw after the planned gift card sale; record where it was committed."""
         event = self._gift_event

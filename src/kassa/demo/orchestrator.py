@@ -44,7 +44,7 @@ START_TIMEOUT_S: Final = 60.0
 _REGISTER_LINE: Final = re.compile(r"on (http://127\.0\.0\.1:\d+)")
 #: Environment variables that would point a child at other files than the demo's.
 _PRIVATE_ENV: Final = ("KASSA_DATA_DIR", "KASSA_HQ_DATABASE_URL", "KASSA_STORE_DATABASE_URL",
-                       "KASSA_STORE_TOKEN", "KASSA_HQ_PULL_TOKEN")
+                       "KASSA_STORE_TOKEN", "KASSA_HQ_PULL_TOKEN", "KASSA_FAILPOINTS")
 
 
 def kassa_command() -> list[str]:
@@ -92,6 +92,11 @@ class Service:
         log_dir: where ``<name>.log`` goes (appended across restarts).
         url: the base URL when known before start (HQ, store server).
         health: path answering 200 when the process is ready.
+
+    Attributes:
+        env: extra environment of the **next** start (e.g. ``KASSA_FAILPOINTS``,
+            :mod:`kassa.failpoints`); a restart without it runs without them.
+        exit_code: how the last run ended (``-9``: SIGKILL), ``None`` while it runs.
     """
 
     def __init__(self, name: str, args: list[str], log_dir: Path, *, url: str | None = None,
@@ -103,6 +108,7 @@ class Service:
         self.health = health
         self.frozen = False
         self.starts = 0
+        self.env: dict[str, str] = {}
         self.cpu_before_s = 0.0  # CPU of earlier runs of this service (before restarts)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -111,6 +117,7 @@ class Service:
     def start(self) -> None:
         """Start the process (no wait). Raises Unavailable ``demo.start_failed``."""
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
+        env.update(self.env)
         self._close_log()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child
         self._log.write(f"--- start {self.starts + 1}: kassa {' '.join(self.args)}\n".encode())
@@ -143,6 +150,12 @@ class Service:
     def alive(self) -> bool:
         """True while the process has not exited."""
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        """The last run's exit status (negative: killed by that signal); ``None`` while it
+        runs or before the first start."""
+        return None if self._proc is None else self._proc.poll()
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S,
                    ready: Callable[[httpx.Response], bool] | None = None) -> None:
@@ -284,11 +297,14 @@ class Cluster:
         return self.add(Service(f"store-{store_id}", args, self.log_dir,
                                 url=f"http://127.0.0.1:{port}"))
 
-    def register(self, store_id: int, number: int, data_dir: Path) -> Service:
-        """Start ``kassa pos serve`` for register ``number`` of ``store_id`` (``--port 0``)."""
+    def register(self, store_id: int, number: int, data_dir: Path, *, port: int = 0
+                 ) -> Service:
+        """Start ``kassa pos serve`` for register ``number`` of ``store_id`` (``--port 0``:
+        the OS picks; give a fixed ``port`` when it will be restarted and keep its URL)."""
         args = ["pos", "serve", "--store", str(store_id), "--register", str(number),
-                "--port", "0", "--data-dir", str(data_dir)]
-        return self.add(Service(f"register-{store_id}-{number}", args, self.log_dir,
+                "--port", str(port), "--data-dir", str(data_dir)]
+        url = f"http://127.0.0.1:{port}" if port else None
+        return self.add(Service(f"register-{store_id}-{number}", args, self.log_dir, url=url,
                                 health="/api/status"))
 
     def cpu_by_tier(self) -> dict[str, float]:

@@ -81,6 +81,7 @@ class RegisterApi:
             base_url=handle.url, timeout=timeout_s,
             headers={"Authorization": f"Bearer {handle.token}"},
             limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
+        self.token = handle.token
         self.calls = 0
         self.slowest_s = 0.0
         self.slow_calls = 0  # calls that took longer than one second
@@ -89,8 +90,17 @@ class RegisterApi:
         """Close the connection pool."""
         self.http.close()
 
+    def set_token(self, token: str) -> None:
+        """Use a new session token (after the register restarted and the operator signed in
+        again)."""
+        self.token = token
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
-        """One call → :class:`Answer`. Raises :class:`RegisterUnreachable`."""
+        """One call → :class:`Answer` (with the handle's current session token). Raises
+        :class:`RegisterUnreachable`."""
+        if self.handle.token != self.token:  # signed in again after a restart
+            self.set_token(self.handle.token)
         started = time.perf_counter()
         try:
             response = self.http.request(method, path, json=body)

@@ -21,7 +21,13 @@ An answer 503 (the register could neither reach the store server nor switch) is 
 never reconciles); anything else the register refuses is counted with its code. No
 basket is ever dropped: each ends as a :class:`~kassa.demo.outcomes.BasketResult`, a
 worker never dies of an error. :class:`ReplayHooks` lets the fault injector act between
-baskets and around one gift card sale (:mod:`kassa.demo.faults`).
+baskets, after each rung line, before completing and around a gift card sale
+(:mod:`kassa.demo.faults`, :mod:`kassa.demo.matrix`).
+
+A register process that stops answering fails the basket — unless the worker has a
+:class:`~kassa.demo.resume.Recovery` (the fault matrix): then the register is brought back
+and the basket goes on from where the register's recovered cart is, or ends as the record
+the register finished (:func:`kassa.demo.resume.resume`), never rung twice.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from kassa.demo.outcomes import (
 )
 from kassa.demo.provisioning import RegisterHandle
 from kassa.demo.register_api import Answer, RegisterApi, RegisterUnreachable, reason_for
+from kassa.demo.resume import MAX_RESUMES, BasketProgress, Recovery, resume
 from kassa.domain.barcode import upc_a_from_id
 from kassa.domain.errors import InvalidInput
 
@@ -65,6 +72,12 @@ class ReplayHooks(Protocol):
 
     def gift_card_added(self, worker: Worker, basket: Basket) -> None:
         """A gift card tender was just added to ``basket``."""
+
+    def line_rung(self, worker: Worker, basket: Basket, index: int) -> None:
+        """Line ``index`` (0-based) of ``basket`` has its outcome."""
+
+    def before_complete(self, worker: Worker, basket: Basket) -> None:
+        """``basket`` is paid; completing comes next."""
 
     def basket_done(self, worker: Worker, basket: Basket, result: BasketResult) -> None:
         """``basket`` ended with ``result``."""
@@ -114,6 +127,7 @@ class Worker(threading.Thread):
         self.gift = gift
         self.state = state
         self.hooks = hooks
+        self.recovery: Recovery | None = None
         self.results: list[BasketResult] = []
 
     def run(self) -> None:
@@ -129,7 +143,7 @@ class Worker(threading.Thread):
             except (RegisterUnreachable, BasketFailed) as exc:
                 result.status, result.error = FAILED, str(exc)
                 with contextlib.suppress(RegisterUnreachable):
-                    self._abandon()
+                    self.abandon()
             except Exception as exc:  # counted, never a crash
                 result.status, result.error = FAILED, f"{type(exc).__name__}: {exc}"
             self.results.append(result)
@@ -149,13 +163,13 @@ class Worker(threading.Thread):
     def _start(self, customer_id: int) -> Answer:
         answer = self._retry(lambda: self.api.start(customer_id))
         if answer.code == "cart.open":  # a cart left by an earlier failure: clear it first
-            self._abandon()
+            self.abandon()
             answer = self._retry(lambda: self.api.start(customer_id))
         if answer.code == "customer.not_found":
             answer = self._retry(lambda: self.api.start(None))
         return answer
 
-    def _abandon(self) -> None:
+    def abandon(self) -> None:
         """Void the open cart (its tenders first), if there is one."""
         cart = self.api.cart().cart
         for tender in cart.get("tenders") or []:
@@ -165,29 +179,59 @@ class Worker(threading.Thread):
             self.api.void()
 
     def sell(self, basket: Basket, result: BasketResult) -> None:
-        """Sell ``basket`` and fill ``result`` (module docstring)."""
-        started = self._start(basket.household_id)
-        if not started.ok:
-            result.error = f"start refused: {started.code}: {started.message}"
-            return
-        cart = started.cart
-        result.transaction_id, result.receipt_number = cart.get("id"), cart.get("receipt_number")
-        for line in basket.lines:
-            cart = self._line(line, result) or cart
+        """Sell ``basket`` and fill ``result`` (module docstring); with a :attr:`recovery`,
+        a register that dies is brought back and the basket resumed."""
+        progress = BasketProgress()
+        while True:
+            try:
+                self._sell(basket, result, progress)
+                return
+            except RegisterUnreachable:
+                if self.recovery is None or progress.resumes >= MAX_RESUMES:
+                    raise
+            while True:  # the register died: bring it back, then look where it is
+                progress.resumes += 1
+                self.recovery.revive(self)
+                try:
+                    if resume(self, basket, result, progress):
+                        return
+                    break
+                except RegisterUnreachable:
+                    if progress.resumes >= MAX_RESUMES:
+                        raise
+
+    def _sell(self, basket: Basket, result: BasketResult, progress: BasketProgress) -> None:
+        if result.transaction_id is None:
+            started = self._start(basket.household_id)
+            if not started.ok:
+                result.error = f"start refused: {started.code}: {started.message}"
+                return
+            progress.cart = started.cart
+            result.transaction_id = progress.cart.get("id")
+            result.receipt_number = progress.cart.get("receipt_number")
+        for index in range(progress.next_line, len(basket.lines)):
+            progress.cart = self._line(basket.lines[index], result, progress) or progress.cart
+            progress.next_line = index + 1
+            if self.hooks is not None:
+                self.hooks.line_rung(self, basket, index)
         if not result.accepted:
             voided = self._retry(self.api.void)
             result.status = VOIDED if voided.ok else FAILED
             result.error = NO_SELLABLE_LINE if voided.ok else f"void refused: {voided.code}"
             return
-        due = int(cart["totals"]["amount_due_cents"])
-        due = self._gift_card(basket, result, due)
-        if due > 0:
-            cash = share_hit(basket.basket_id, "cash", CASH_PERCENT)
-            paid = self.api.tender("cash" if cash else "card",
-                                   _cash_amount(due) if cash else due)
-            if not paid.ok:
-                self._fail(result, f"tender refused: {paid.code}: {paid.message}")
-                return
+        if not progress.paid:
+            due = int(progress.cart["totals"]["amount_due_cents"])
+            due = self._gift_card(basket, result, due)
+            if due > 0:
+                cash = share_hit(basket.basket_id, "cash", CASH_PERCENT)
+                paid = self.api.tender("cash" if cash else "card",
+                                       _cash_amount(due) if cash else due)
+                if not paid.ok:
+                    self._fail(result, f"tender refused: {paid.code}: {paid.message}")
+                    return
+            progress.paid = True
+        if self.hooks is not None:
+            self.hooks.before_complete(self, basket)
         done = self._retry(self.api.complete)
         if not done.ok:
             self._fail(result, f"complete refused: {done.code}: {done.message}")
@@ -198,7 +242,8 @@ class Worker(threading.Thread):
         if result.gift_card and result.gift_cents:
             self.gift.redeemed(result.gift_card, result.gift_cents)
 
-    def _line(self, line: Any, result: BasketResult) -> dict[str, Any] | None:
+    def _line(self, line: Any, result: BasketResult,
+              progress: BasketProgress) -> dict[str, Any] | None:
         """Scan one line (and key in its plan); return the cart when it changed."""
         if line.quantity > 0:
             reason = data_reason(line)
@@ -240,6 +285,7 @@ class Worker(threading.Thread):
             result.rejected.append("net differs from sales value")
             return undone.cart if undone.ok else None
         result.accepted.append((line.product_id, line.quantity, line.sales_cents))
+        progress.line_ids.append(str(record["id"]))
         result.adjusted += plan.adjusted
         result.overrides += plan.price_cents is not None
         return cart
@@ -265,7 +311,7 @@ class Worker(threading.Thread):
     def _fail(self, result: BasketResult, error: str) -> None:
         result.status, result.error = FAILED, error
         with contextlib.suppress(RegisterUnreachable):
-            self._abandon()
+            self.abandon()
 
 
 class Replay:
@@ -280,7 +326,8 @@ class Replay:
 
     def __init__(self, registers: list[RegisterHandle], baskets: list[Basket], gift: GiftPlan,
                  hooks: ReplayHooks | None = None) -> None:
-        plan = split_by_register(baskets, len(registers))
+        tills = split_by_register(baskets, len(registers))
+        plan = {registers[i - 1].number: part for i, part in tills.items()}
         self.state = ReplayState(plan)
         by_number = {r.number: r for r in registers}
         self.workers = [Worker(by_number[n], plan[n], gift, self.state, hooks) for n in plan]

@@ -170,8 +170,8 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _posted(engine: Engine, stores: list[int]) -> tuple[dict[str, Any], dict[str, list[Any]],
-                                                         Counter[str]]:
+def posted_data(engine: Engine, stores: list[int]
+                ) -> tuple[dict[str, Any], dict[str, list[Any]], Counter[str]]:
     """Posted transactions by id, their active lines by id, gift card tenders by card."""
     t, ln, tn = posted_transactions, posted_lines, posted_tenders
     txns: dict[str, Any] = {}
@@ -213,7 +213,7 @@ def reconcile(results: list[BasketResult], hq: Engine, *, stores: list[int],
     rec.check("every line has an outcome", expected_lines, sum(rec.lines.values()))
     rec.failures = [f"basket {r.basket.basket_id} at register {r.register}: {r.error}"
                     for r in results if r.status == FAILED]
-    txns, lines, gift_paid = _posted(hq, stores)
+    txns, lines, gift_paid = posted_data(hq, stores)
     ours = {r.transaction_id: r for r in results
             if r.transaction_id and r.status in (COMPLETED, VOIDED)}
     posted_completed = [x for x in txns.values() if x.status == "completed"]

@@ -40,6 +40,7 @@ from kassa.domain.errors import Unavailable
 from kassa.domain.offline_profile import OfflineProfile, RetryPolicy
 from kassa.domain.switch import ConnectionSwitch, Mode, SwitchStatus, WarningStyle
 from kassa.domain.transaction import Transaction, TransactionMode
+from kassa.failpoints import failpoint
 from kassa.pos.datasource import (
     CommitOutcome,
     DataSource,
@@ -194,6 +195,7 @@ class SwitchingSource:
             lambda s: s.commit(self.offline.stamped(online)),
             lambda s: s.commit(offline, txn if offline is record else None))
         if outcome.where == "store":
+            failpoint("pos.commit.after_store_answer")
             self.offline.journal(online, txn if online is record else None)
         return outcome
 

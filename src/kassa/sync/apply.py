@@ -52,6 +52,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from kassa.db.channel_schema import package_checkpoint
 from kassa.db.upsert import upsert
 from kassa.domain.errors import PackageError
+from kassa.failpoints import failpoint
 from kassa.sync import apply_ddl
 from kassa.sync.apply_plan import TablePlan, plan
 from kassa.sync.package import check_sequence, verify_and_decode
@@ -225,6 +226,7 @@ def apply_package(
             else:
                 rows = _apply_delta(conn, plans, on_table)
             _set_checkpoint(conn, group, number, now)
+            failpoint("sync.apply.before_commit")
     except (IntegrityError, DataError) as exc:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise PackageError(

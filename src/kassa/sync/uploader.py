@@ -32,6 +32,7 @@ from kassa.db import offline_schema as s
 from kassa.domain.clock import Clock
 from kassa.domain.errors import KassaError
 from kassa.domain.journal import JournalEntry, with_entry
+from kassa.failpoints import failpoint
 from kassa.pos.store_http import StoreHttp
 from kassa.sync import attempts
 
@@ -128,6 +129,7 @@ class Uploader:
                 self._failed([tid for tid, _ in batch], error)
                 log.warning("upload failed: %s", error)
                 break
+            failpoint("pos.upload.after_send")
             self._mark(acked, rejected)
             done += len(acked)
             skip |= set(rejected)

@@ -43,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kassa.domain.clock import Clock, SystemClock
 from kassa.domain.errors import KassaError
+from kassa.failpoints import failpoint
 from kassa.hq.posting import cursors
 from kassa.hq.posting.posting import STORAGE_REFUSALS, PostingHandler, PostOutcome, post
 
@@ -235,6 +236,7 @@ class Puller:
                     outcome = post(conn, records, now=self.clock.now(), store_id=store_id,
                                    seqs=seqs, handlers=self.handlers, isolate=isolate)
                     cursors.advance_cursor(conn, store_id, seqs[-1], outcome, self.clock.now())
+                    failpoint("hq.posting.before_commit")
             except (*STORAGE_REFUSALS, KassaError):
                 if isolate:
                     raise
