@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kassa.domain.journal import JournalEntry, genesis, with_entry
+from kassa.domain.journal import JournalEntry, Received, genesis, received_breaks, with_entry
 from kassa.store import journal
 from support.store_world import StoreServer, sale_record
 
@@ -173,3 +173,56 @@ def test_the_report_to_hq_has_the_count_and_the_latest_break_per_register(
     assert item["transaction_id"] == records[3]["id"]
     assert item["reason"] == "journal.missing_predecessor"
     assert uuid.UUID(item["register_id"]) == store.register_id
+
+
+def test_two_sales_after_the_same_predecessor_in_one_batch_are_both_forks(
+        store: StoreServer) -> None:
+    # given a chain of two, and a rival of the second that follows the first as well
+    records = _chain(store, 2)
+    third = sale_record(store.register_id, 3)
+    rival = with_entry(third, JournalEntry.make(records[0]["journal"]["hash"], third))
+    # when all three come in one batch
+    _upload(store, [*records, rival])
+    # then both successors of the first are flagged, in the order received
+    assert _breaks(store) == [(records[1]["id"], "journal.fork", "confirmed"),
+                              (rival["id"], "journal.fork", "confirmed")]
+
+
+def test_a_gap_inside_a_full_batch_flags_only_the_record_after_it(store: StoreServer) -> None:
+    # given 100 chained sales of which the 51st is never sent
+    records = _chain(store, 100)
+    # when the other 99 are uploaded in one batch, out of order
+    _upload(store, [*records[60:], *records[:50], *records[51:60]])
+    # then only the 52nd is flagged: its predecessor is missing
+    assert _breaks(store) == [(records[51]["id"], "journal.missing_predecessor", "confirmed")]
+
+
+def test_the_chain_rule_is_pure_and_reports_each_reason_in_order() -> None:
+    # given a register, an entry after its genesis, and records around it
+    rid = uuid.uuid4()
+    first = sale_record(rid, 1)
+    entry = JournalEntry.make(genesis(rid), first)
+    tid = [uuid.uuid4() for _ in range(4)]
+    changed = {**first, "operator_id": "1002"}
+    lost = JournalEntry.make("1" * 64, first)
+    items = [
+        Received(tid[0], first, None, new=True),  # no entry
+        Received(tid[1], changed, entry, new=True),  # edited, and a fork with tid[2]
+        Received(tid[2], first, lost, new=False, stored=(entry.prev_hash, entry.hash)),
+        Received(tid[3], first, lost, new=True),  # predecessor nobody has
+    ]
+    # when the rule judges them, with tid[2] stored after the genesis too
+    found = received_breaks(rid, items, holders={}, successors={
+        genesis(rid): [tid[1], tid[2]]}, upload=True)
+    # then every break is named, per record in order, and nothing else
+    assert [(b.transaction_id, b.reason, b.pending) for b in found] == [
+        (tid[0], "journal.missing", False),
+        (tid[1], "journal.hash_mismatch", False),
+        (tid[1], "journal.fork", False),
+        (tid[2], "journal.duplicate_mismatch", False),
+        (tid[3], "journal.missing_predecessor", False),
+    ]
+    assert found[2].detail.startswith(f"transactions {tid[1]} and {tid[2]} both follow")
+    # and an online commit's missing predecessor is only pending
+    (pending,) = received_breaks(rid, items[3:], {}, {}, upload=False)
+    assert pending.pending and pending.prev_hash == "1" * 64

@@ -23,6 +23,9 @@ Every finished transaction of a register — committed online or offline — is 
   (:data:`JOURNAL_KEY`, ``POST /api/transactions`` and ``POST /api/uploads``); in the
   databases it sits in ``transactions.prev_hash`` / ``transactions.hash``.
 
+The store server's verdict on the entries it receives is :func:`received_breaks` (pure; the
+reasons are listed in :mod:`kassa.store.journal`, which reads the chain state once per batch).
+
 The chain makes an edit of a stored transaction visible (its hash no longer matches its
 content) and a removed transaction visible (its successor names a predecessor nobody has).
 It cannot reveal a removed *newest* entry, nor a chain recomputed from scratch by someone
@@ -36,7 +39,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -117,3 +120,99 @@ class JournalEntry:
 def with_entry(record: Mapping[str, Any], entry: JournalEntry) -> dict[str, Any]:
     """A copy of ``record`` carrying ``entry`` under :data:`JOURNAL_KEY`."""
     return {**record, JOURNAL_KEY: entry.to_dict()}
+
+
+# ----- the store server's verdict on received entries (issue 8 §4) ------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """One break of a register's chain: register, transaction, ``journal.*`` reason, text
+    for people; ``prev_hash`` of a missing predecessor; ``pending`` until confirmed (the
+    reasons: :mod:`kassa.store.journal`)."""
+
+    register_id: uuid.UUID
+    transaction_id: uuid.UUID
+    reason: str
+    detail: str
+    prev_hash: str | None = None
+    pending: bool = False
+
+
+@dataclass(frozen=True)
+class Received:
+    """One record as the store server received it, after its rows were inserted.
+
+    ``entry``: the entry it carries (``None``: none or a malformed one); ``new``: inserted
+    now (``False``: its id was stored already); ``stored``: for a duplicate, the stored
+    ``(prev_hash, hash)`` (``None`` when the row is not there).
+    """
+
+    transaction_id: uuid.UUID
+    record: Mapping[str, Any]
+    entry: JournalEntry | None
+    new: bool
+    stored: tuple[str | None, str | None] | None = None
+
+
+def received_breaks(
+    register_id: uuid.UUID,
+    items: Sequence[Received],
+    holders: Mapping[str, Sequence[uuid.UUID]],
+    successors: Mapping[str, Sequence[uuid.UUID]],
+    *,
+    upload: bool,
+) -> list[Break]:
+    """The breaks of ``items`` (in the register's chain order) — pure: the store server
+    reads the chain state once per batch (:mod:`kassa.store.journal`).
+
+    Args:
+        register_id: the sending register (every item is its own).
+        items: the records of one commit or upload batch, in the order received.
+        holders: for every ``prev_hash`` of a new item, the ids of the register's
+            transactions (this batch's already inserted) whose ``hash`` it is.
+        successors: for every ``prev_hash`` of a new item, the ids of the register's
+            transactions (likewise) that name it as their ``prev_hash``, oldest first.
+        upload: the records came offline (``POST /api/uploads``): a missing predecessor is
+            confirmed at once, else it is pending.
+
+    Returns:
+        Per item in order: ``journal.missing``; or for a duplicate
+        ``journal.duplicate_mismatch``; or for a new one ``journal.hash_mismatch``,
+        ``journal.missing_predecessor``, ``journal.fork`` (in that order, each when it
+        applies). Never raises for bad records.
+    """
+    out: list[Break] = []
+    first = genesis(register_id)
+    for item in items:
+        tid, entry = item.transaction_id, item.entry
+        if entry is None:
+            out.append(Break(register_id, tid, "journal.missing",
+                             f"transaction {tid} came without a valid journal entry"))
+            continue
+        if not item.new:
+            stored = item.stored
+            if stored is not None and stored[1] is not None and stored != (
+                    entry.prev_hash, entry.hash):
+                out.append(Break(
+                    register_id, tid, "journal.duplicate_mismatch",
+                    f"transaction {tid} came again with another journal entry "
+                    f"(hash {entry.hash[:12]}…, stored {str(stored[1])[:12]}…)"))
+            continue
+        if not entry.matches(item.record):
+            out.append(Break(register_id, tid, "journal.hash_mismatch",
+                             f"transaction {tid} does not match its journal hash "
+                             f"{entry.hash[:12]}…: it was changed after it was recorded"))
+        prev = entry.prev_hash
+        if prev != first and not any(h != tid for h in holders.get(prev, ())):
+            where = "was never received" if upload else "is not here (yet)"
+            out.append(Break(register_id, tid, "journal.missing_predecessor",
+                             f"the transaction before {tid} (hash {prev[:12]}…) "
+                             f"{where}: a transaction is missing from the journal",
+                             prev_hash=prev, pending=not upload))
+        other = next((s for s in successors.get(prev, ()) if s != tid), None)
+        if other is not None:
+            out.append(Break(register_id, tid, "journal.fork",
+                             f"transactions {tid} and {other} both follow hash "
+                             f"{prev[:12]}…: the journal was rewritten or restarted"))
+    return out

@@ -39,16 +39,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from kassa.db import channel_schema as cs
 from kassa.db.upsert import insert_ignore
 from kassa.domain.errors import InvalidInput
-from kassa.domain.journal import JournalEntry, genesis
+from kassa.domain.journal import Break, JournalEntry, Received, genesis, received_breaks
 from kassa.store.channel import RegisterIdentity
 
 log = logging.getLogger("kassa.store.journal")
@@ -57,19 +56,6 @@ _t, _b = cs.transactions.c, cs.journal_breaks.c
 MAX_REPORTED: Final = 1000
 PENDING: Final = "pending"
 CONFIRMED: Final = "confirmed"
-
-
-@dataclass(frozen=True)
-class Break:
-    """One break: register, transaction, ``journal.*`` reason, text for people; ``prev_hash``
-    of a missing predecessor; ``pending`` until confirmed (module docstring)."""
-
-    register_id: uuid.UUID
-    transaction_id: uuid.UUID
-    reason: str
-    detail: str
-    prev_hash: str | None = None
-    pending: bool = False
 
 
 def _entry(record: Mapping[str, Any]) -> JournalEntry | None:
@@ -94,48 +80,45 @@ def _has_hash(conn: Connection, register_id: uuid.UUID, digest: str, but: uuid.U
         .limit(1)).first() is not None
 
 
-def _other_successor(
-    conn: Connection, register_id: uuid.UUID, prev_hash: str, but: uuid.UUID
-) -> uuid.UUID | None:
-    found = conn.execute(
-        select(_t.id).where(_t.prev_hash == prev_hash, _t.register_id == register_id,
-                            _t.id != but).limit(1)).scalar()
-    return None if found is None else uuid.UUID(str(found))
+#: Most values per ``IN (…)`` list (SQLite's limit on bound parameters is 32,766).
+_CHUNK: Final = 500
 
 
-def _check_one(conn: Connection, register: RegisterIdentity, tid: uuid.UUID,
-               record: Mapping[str, Any], new: bool, upload: bool) -> list[Break]:
-    rid = register.id
-    entry = _entry(record)
-    if entry is None:
-        return [Break(rid, tid, "journal.missing",
-                      f"transaction {tid} came without a valid journal entry")]
-    if not new:
-        stored = conn.execute(select(_t.prev_hash, _t.hash).where(_t.id == tid)).first()
-        if stored is not None and stored.hash is not None and (
-                stored.prev_hash, stored.hash) != (entry.prev_hash, entry.hash):
-            return [Break(rid, tid, "journal.duplicate_mismatch",
-                          f"transaction {tid} came again with another journal entry "
-                          f"(hash {entry.hash[:12]}…, stored {str(stored.hash)[:12]}…)")]
-        return []
-    out: list[Break] = []
-    if not entry.matches(record):
-        out.append(Break(rid, tid, "journal.hash_mismatch",
-                         f"transaction {tid} does not match its journal hash "
-                         f"{entry.hash[:12]}…: it was changed after it was recorded"))
-    conn.execute(delete(cs.journal_breaks).where(  # successors that waited for this entry
-        _b.register_id == rid, _b.state == PENDING, _b.prev_hash == entry.hash))
-    if entry.prev_hash != genesis(rid) and not _has_hash(conn, rid, entry.prev_hash, tid):
-        where = "was never received" if upload else "is not here (yet)"
-        out.append(Break(rid, tid, "journal.missing_predecessor",
-                         f"the transaction before {tid} (hash {entry.prev_hash[:12]}…) "
-                         f"{where}: a transaction is missing from the journal",
-                         prev_hash=entry.prev_hash, pending=not upload))
-    other = _other_successor(conn, rid, entry.prev_hash, tid)
-    if other is not None:
-        out.append(Break(rid, tid, "journal.fork",
-                         f"transactions {tid} and {other} both follow hash "
-                         f"{entry.prev_hash[:12]}…: the journal was rewritten or restarted"))
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _chain_state(conn: Connection, rid: uuid.UUID, prevs: Sequence[str]
+                 ) -> tuple[dict[str, list[uuid.UUID]], dict[str, list[uuid.UUID]]]:
+    """``(holders, successors)`` of :func:`kassa.domain.journal.received_breaks` for the
+    predecessors ``prevs``: one indexed read (per :data:`_CHUNK`) of the register's rows."""
+    holders: dict[str, list[uuid.UUID]] = {}
+    successors: dict[str, list[uuid.UUID]] = {}
+    wanted = set(prevs)
+    rows: list[Any] = []
+    for part in _chunks(prevs):
+        # the register is filtered here, not in SQL: so both dialects search the two hash
+        # indexes (SQLite without statistics would scan the register's rows instead)
+        rows += conn.execute(select(_t.id, _t.register_id, _t.hash, _t.prev_hash, _t.seq)
+                             .where(or_(_t.hash.in_(part), _t.prev_hash.in_(part)))).all()
+    seen: set[Any] = set()
+    for row in sorted(rows, key=lambda r: (r.seq is None, r.seq or 0)):
+        if row.register_id != rid or row.id in seen:  # seen: found through two chunks
+            continue
+        seen.add(row.id)
+        if row.hash in wanted:
+            holders.setdefault(row.hash, []).append(row.id)
+        if row.prev_hash in wanted:
+            successors.setdefault(row.prev_hash, []).append(row.id)
+    return holders, successors
+
+
+def _stored_entries(conn: Connection, ids: Sequence[uuid.UUID]
+                    ) -> dict[uuid.UUID, tuple[str | None, str | None]]:
+    out: dict[uuid.UUID, tuple[str | None, str | None]] = {}
+    for part in _chunks(ids):
+        for row in conn.execute(select(_t.id, _t.prev_hash, _t.hash).where(_t.id.in_(part))):
+            out[row.id] = (row.prev_hash, row.hash)
     return out
 
 
@@ -152,10 +135,25 @@ def check(
     in ``conn``'s transaction (``inserted``: the ids new now; the others were duplicates),
     in the register's chain order; record and return the breaks (module docstring).
     ``upload``: the records came offline (``POST /api/uploads``). Never raises for bad
-    records."""
-    found: list[Break] = []
-    for tid, record in items:
-        found += _check_one(conn, register, tid, record, tid in inserted, upload)
+    records.
+
+    A whole batch costs at most three statements (stored entries of duplicates, pending
+    breaks the new entries resolve, the chain rows around the new entries) plus the insert
+    of the breaks found; the rule itself is :func:`kassa.domain.journal.received_breaks`.
+    """
+    rid = register.id
+    parsed = [(tid, record, _entry(record)) for tid, record in items]
+    new = [e for tid, _, e in parsed if e is not None and tid in inserted]
+    dups = [tid for tid, _, e in parsed if e is not None and tid not in inserted]
+    stored = _stored_entries(conn, dups) if dups else {}
+    for part in _chunks([e.hash for e in new]):  # successors that waited for these entries
+        conn.execute(delete(cs.journal_breaks).where(
+            _b.register_id == rid, _b.state == PENDING, _b.prev_hash.in_(part)))
+    holders, successors = _chain_state(conn, rid, list(dict.fromkeys(e.prev_hash
+                                                                     for e in new)))
+    received = [Received(tid, record, e, tid in inserted, stored.get(tid))
+                for tid, record, e in parsed]
+    found = received_breaks(rid, received, holders, successors, upload=upload)
     _record(conn, found, now)
     return found
 

@@ -6,10 +6,11 @@
   "duplicate", "seq"}``: the same id again (the answer was lost, the register retried
   offline) is acknowledged as ``duplicate`` and changes nothing.
 * :func:`upload` — a batch (``POST /api/uploads``, ≤ :data:`MAX_BATCH`): every valid record
-  is inserted (one DB transaction for the batch; a record that breaks a constraint sends
-  the batch one by one so only that record fails), every invalid one is rejected with its
-  error; duplicates are acknowledged. ``{"acknowledged": [id, …], "rejected": [{"id",
-  "error": {"code", "message"}}]}``.
+  is inserted (one DB transaction for the batch: one bulk write per table,
+  :mod:`kassa.store.bulk_insert`, and one journal check of the whole batch; a record that
+  breaks a constraint sends the batch one by one so only that record fails), every invalid
+  one is rejected with its error; duplicates are acknowledged. ``{"acknowledged": [id, …],
+  "rejected": [{"id", "error": {"code", "message"}}]}``.
 * :func:`hq_batch` — ``GET /api/hq/transactions?after=SEQ&limit=N`` for HQ's P-job: rows
   with ``seq > after`` in ``seq`` order (commit order, :mod:`kassa.db.channel_schema`).
 
@@ -37,12 +38,12 @@ from sqlalchemy import Connection, Engine, String, select
 from sqlalchemy.exc import IntegrityError
 
 from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
-from kassa.db.upsert import insert_ignore
 from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
-from kassa.domain.money import to_cents
 from kassa.domain.offline_profile import MAX_BATCH
 from kassa.domain.transaction import Transaction, TransactionStatus
+from kassa.failpoints import failpoint
 from kassa.store import journal
+from kassa.store.bulk_insert import insert_ignore_keys, insert_rows
 from kassa.store.channel import RegisterIdentity
 
 #: Most transactions HQ may pull in one call.
@@ -148,24 +149,23 @@ def rows_of(txn: Transaction, now: datetime) -> Rows:
         "record": json.dumps(record, separators=(",", ":"), sort_keys=True),
         "prev_hash": None, "hash": None, "received_at": now,
     }
+    # the cents the record holds already (the line's and tender's to_record made them)
     lines = [
         {
             "transaction_id": txn.id, "line_no": i, "id": ln.id, "product_id": ln.product_id,
-            "quantity": ln.quantity, "unit_price_cents": to_cents(ln.unit_price),
-            "override_price_cents": (
-                None if ln.price_override is None else to_cents(ln.price_override)
-            ),
-            "discount_cents": to_cents(ln.discount), "net_cents": to_cents(ln.net),
-            "tax_cents": to_cents(ln.tax), "is_return": ln.is_return, "voided": ln.voided,
+            "quantity": ln.quantity, "unit_price_cents": rec["unit_price_cents"],
+            "override_price_cents": rec["price_override_cents"],
+            "discount_cents": rec["discount_cents"], "net_cents": rec["net_cents"],
+            "tax_cents": rec["tax_cents"], "is_return": ln.is_return, "voided": ln.voided,
         }
-        for i, ln in enumerate(txn.lines, start=1)
+        for i, (ln, rec) in enumerate(zip(txn.lines, record["lines"], strict=True), start=1)
     ]
     tenders = [
         {
-            "id": t.id, "transaction_id": txn.id, "tender_type": t.type.value,
-            "amount_cents": to_cents(t.amount), "reference": t.reference, "voided": t.voided,
+            "id": t.id, "transaction_id": txn.id, "tender_type": rec["type"],
+            "amount_cents": rec["amount_cents"], "reference": t.reference, "voided": t.voided,
         }
-        for t in txn.tenders
+        for t, rec in zip(txn.tenders, record["tenders"], strict=True)
     ]
     return row, lines, tenders
 
@@ -173,13 +173,11 @@ def rows_of(txn: Transaction, now: datetime) -> Rows:
 def _insert(conn: Connection, batch: list[Rows]) -> set[uuid.UUID]:
     """Insert-or-ignore the transactions of ``batch``; lines and tenders of the new ones.
     Returns the ids inserted now."""
-    inserted = {k[0] for k in insert_ignore(conn, transactions, [b[0] for b in batch])}
+    inserted = {k[0] for k in insert_ignore_keys(conn, transactions, [b[0] for b in batch])}
     lines = [ln for b in batch if b[0]["id"] in inserted for ln in b[1]]
     tenders = [t for b in batch if b[0]["id"] in inserted for t in b[2]]
-    if lines:
-        conn.execute(transaction_lines.insert(), lines)
-    if tenders:
-        conn.execute(transaction_tenders.insert(), tenders)
+    insert_rows(conn, transaction_lines, lines)
+    insert_rows(conn, transaction_tenders, tenders)
     return inserted
 
 
@@ -260,6 +258,7 @@ def upload(
         with engine.begin() as conn:
             inserted = _insert(conn, list(batch.values()))
             journal.check(conn, register, chained, inserted, upload=True, now=now)
+            failpoint("store.upload.after_insert")
     except IntegrityError:
         for txn_id, rows in list(batch.items()):  # isolate the record(s) that clash
             try:
