@@ -11,7 +11,9 @@
 * **Baseline** — the raw floor of "one HTTP call per action" on this machine, measured in
   the same run: as many small JSON ``POST`` round trips as the replay made, from as many
   keep-alive httpx client threads as the replay used, to a minimal ASGI app served by
-  uvicorn in its own process (it reads nothing, writes nothing, answers ``{}``).
+  uvicorn in its own process with the servers' own configuration
+  (:mod:`kassa.cli.serving`: httptools, uvloop, no access log; it reads nothing, writes
+  nothing, answers ``{}``).
 * **Target** — absolute: 2 s per 1,000 baskets (= 500 baskets/s).
 
 Besides ``bench/results/demo_throughput.json`` (the runner's), :func:`run` writes the full
@@ -45,7 +47,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "demo_all_stores.json"
 TARGET_BASKETS_PER_S = 500.0
 ALL_BASKETS = 155_848
 _APP = """
-import uvicorn
+from kassa.cli.serving import serve
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -54,7 +56,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": b"{}"})
-uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning")
+serve(app, port=int(__import__("sys").argv[1]), log_level="warning")
 """
 
 
@@ -132,6 +134,8 @@ def run() -> list[dict[str, Any]]:
         "baskets_per_s": round(rate, 2), "raw_http_calls_per_s": round(calls / baseline, 1),
         "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
         "cpu_ms_per_basket": round(1000 * sum(cpu.values()) / baskets, 1) if baskets else None,
+        "cpu_ms_per_basket_by_tier": {k: round(1000 * v / baskets, 1) for k, v in cpu.items()}
+        if baskets else None,
         "projected_full_year_s": round(ALL_BASKETS / rate, 0) if rate else None,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -127,8 +127,7 @@ def serve(
     ] = 5.0,
 ) -> None:
     """Serve the HQ API (OpenAPI docs at /docs); runs schedules and the P-job in the background."""
-    import uvicorn
-
+    from kassa.cli.serving import serve as serve_app
     from kassa.hq.app import create_app
     from kassa.hq.web import web_router
 
@@ -148,7 +147,7 @@ def serve(
         routers=[web_router(engine, token)],
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        serve_app(app, host=host, port=port)
     finally:
         engine.dispose()
 

@@ -102,8 +102,7 @@ def serve(
         "--timeout-s", help="override the offline profile's timeout_s (seconds)")] = None,
 ) -> None:
     """Run the register: POS engine, switch, sync client and the register API."""
-    import uvicorn
-
+    from kassa.cli.serving import serve as serve_app
     from kassa.pos.app import create_app
     from kassa.pos.runtime import RegisterRuntime
 
@@ -124,8 +123,7 @@ def serve(
     typer.echo(f"register {store}/{register} on http://{host}:{sock.getsockname()[1]} "
                f"(store server {identity.store_url})")
     try:
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
-        server.run(sockets=[sock])
+        serve_app(create_app(runtime), log_level="warning", sock=sock)
     finally:
         runtime.close()
         sock.close()

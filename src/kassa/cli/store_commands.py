@@ -122,8 +122,7 @@ def serve(
     ] = DEFAULT_PULL_INTERVAL_S,
 ) -> None:
     """Serve the store server API (OpenAPI docs at /docs) and pull packages from HQ."""
-    import uvicorn
-
+    from kassa.cli.serving import serve as serve_app
     from kassa.store.app import create_app
 
     with _errors():
@@ -134,7 +133,7 @@ def serve(
     typer.echo(f"store server of store {store} on http://{host}:{port} — pulling from {hq_url} "
                f"every {pull_interval_s:g} s")
     try:
-        uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="info")
+        serve_app(create_app(engine, settings), host=host, port=port)
     finally:
         engine.dispose()
 

@@ -6,6 +6,10 @@ A **subset** of the channel database: the tables in
 columns are identical to the channel DB's and a data package applies the same way to both.
 ``transactions.seq`` here is the register's local commit order (same trigger).
 
+Product name search: the FTS5 table ``products_fts`` over ``products`` with its triggers
+(offline migration 0003, raw DDL: no SQLAlchemy ``Table``), the same index as the channel
+DB's, so that :mod:`kassa.db.product_search` answers alike online and offline.
+
 Offline-only tables:
 
 * ``upload_queue`` — one row per offline transaction: ``state`` ``'pending'`` until the

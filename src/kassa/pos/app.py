@@ -9,6 +9,12 @@ cookie (set by the sign-in answer for the browser). Every error is ``{"error": {
 
 Answers: a cart is the transaction record (``Transaction.to_record()``: lines, tenders,
 ``totals`` in cents) or ``null``; see each route's docstring.
+
+The cart actions (start, lines, tenders, complete, void) are ``async`` routes that call the
+engine directly on the event loop: a register serves one cashier, whose actions the engine
+serialises anyway, and handing each call to a worker thread cost more CPU than the action
+(issue 7). Rarer or slower operations (sign-in with its password hash, search, 917, gift
+card operations, sync now) stay in FastAPI's worker threads.
 """
 
 from __future__ import annotations
@@ -28,11 +34,12 @@ from kassa.pos.web import mount_register_ui
 COOKIE = "kassa_session"
 
 
-def session(
+async def session(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Session:
     """The operator's session: ``Authorization: Bearer <token>`` or the ``kassa_session``
-    cookie. Raises NotAuthenticated ``auth.session`` (401)."""
+    cookie. Raises NotAuthenticated ``auth.session`` (401). A dict lookup: ``async`` so it
+    runs on the event loop, not in a worker thread of its own."""
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
@@ -61,8 +68,7 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         app.router.add_event_handler("shutdown", runtime.close)
 
     def cart() -> dict[str, Any]:
-        txn = engine.cart
-        return {"cart": None if txn is None else txn.to_record()}
+        return {"cart": engine.cart_record()}
 
     @app.post("/api/sign-in", tags=["session"], responses=error_responses(429))
     def sign_in(body: m.SignIn, response: Response) -> dict[str, Any]:
@@ -88,38 +94,38 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         runtime.source.dismiss_warning()
 
     @app.post("/api/transactions", tags=["cart"], status_code=201)
-    def start(s: Auth, body: m.StartTransaction | None = None) -> dict[str, Any]:
+    async def start(s: Auth, body: m.StartTransaction | None = None) -> dict[str, Any]:
         """Start a transaction (the reconnect attempt of DESIGN §3.2 happens here) → cart."""
         engine.start_transaction(s, None if body is None else body.customer_id)
         return cart()
 
     @app.get("/api/cart", tags=["cart"])
-    def get_cart(s: Auth) -> dict[str, Any]:
+    async def get_cart(s: Auth) -> dict[str, Any]:
         """``{"cart": record | null}``."""
         return cart()
 
     @app.post("/api/cart/lines", tags=["cart"], status_code=201)
-    def add_line(s: Auth, body: m.AddLine) -> dict[str, Any]:
+    async def add_line(s: Auth, body: m.AddLine) -> dict[str, Any]:
         """Add a line → ``{"line": line record, "cart": record}``."""
         line = engine.add_line(s, barcode=body.barcode, product_id=body.product_id,
                                quantity=body.quantity, is_return=body.is_return)
         return {"line": line.to_record(), **cart()}
 
     @app.patch("/api/cart/lines/{line_id}", tags=["cart"])
-    def change_line(s: Auth, line_id: str, body: m.ChangeLine) -> dict[str, Any]:
+    async def change_line(s: Auth, line_id: str, body: m.ChangeLine) -> dict[str, Any]:
         """Quantity / price override / line discount (role checks) → line and cart."""
         changes = {k: getattr(body, k) for k in body.model_fields_set}
         line = engine.change_line(s, line_id, changes)
         return {"line": line.to_record(), **cart()}
 
     @app.delete("/api/cart/lines/{line_id}", tags=["cart"])
-    def void_line(s: Auth, line_id: str) -> dict[str, Any]:
+    async def void_line(s: Auth, line_id: str) -> dict[str, Any]:
         """Void a line → line and cart."""
         line = engine.void_line(s, line_id)
         return {"line": line.to_record(), **cart()}
 
     @app.post("/api/cart/tenders", tags=["cart"], status_code=201)
-    def add_tender(s: Auth, body: m.AddTender) -> dict[str, Any]:
+    async def add_tender(s: Auth, body: m.AddTender) -> dict[str, Any]:
         """Add a tender → ``{"tender", "cart"}``. Gift card (214) / credit memo (213):
         online only; the card is locked at HQ and the amount may not exceed its balance
         (409 ``tender.exceeds_balance``; 409 ``giftcard.locked`` names the register that
@@ -128,13 +134,13 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         return {"tender": tender.to_record(), **cart()}
 
     @app.delete("/api/cart/tenders/{tender_id}", tags=["cart"])
-    def void_tender(s: Auth, tender_id: str) -> dict[str, Any]:
+    async def void_tender(s: Auth, tender_id: str) -> dict[str, Any]:
         """Void a tender → tender and cart (a card's lock is released, or queued offline)."""
         tender = engine.void_tender(s, tender_id)
         return {"tender": tender.to_record(), **cart()}
 
     @app.post("/api/cart/complete", tags=["cart"])
-    def complete(s: Auth) -> dict[str, Any]:
+    async def complete(s: Auth) -> dict[str, Any]:
         """Complete → ``{"transaction", "receipt": [text lines], "committed_to": "store" |
         "offline", "result": "committed" | "duplicate", "cards": [{"kind", "number",
         "amount_cents", "result": "redeemed" | "at_posting", "balance_cents", "error"}]}``.
@@ -143,7 +149,7 @@ def create_app(runtime: RegisterRuntime, *, close_runtime: bool = False) -> Fast
         return _finished(engine.complete(s))
 
     @app.post("/api/cart/void", tags=["cart"])
-    def void(s: Auth) -> dict[str, Any]:
+    async def void(s: Auth) -> dict[str, Any]:
         """Void the transaction (tenders voided first) → as complete."""
         return _finished(engine.void(s))
 

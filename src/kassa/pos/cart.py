@@ -48,12 +48,28 @@ class CartOperations:
     carts: CartStore
     _lock: threading.RLock
     _cart: Transaction | None
+    #: ``_cart.to_record()`` as stored after the last change (``None``: not known yet).
+    _record: dict[str, Any] | None
     _tax_names: dict[str, str]
 
     @property
     def cart(self) -> Transaction | None:
         """The open transaction, or ``None``."""
         return self._cart
+
+    def cart_record(self) -> dict[str, Any] | None:
+        """The open transaction's record (``Transaction.to_record()``, the one stored in
+        ``current_cart`` by the last change), or ``None``. Callers must not modify it."""
+        with self._lock:
+            if self._cart is None:
+                return None
+            if self._record is None:
+                self._record = self._cart.to_record()
+            return self._record
+
+    def _set_cart(self, cart: Transaction | None, record: dict[str, Any] | None = None) -> None:
+        """Make ``cart`` the open transaction; ``record`` is its record when known."""
+        self._cart, self._record = cart, record
 
     def _require_cart(self) -> Transaction:
         if self._cart is None:
@@ -63,13 +79,15 @@ class CartOperations:
     def _mutate(self, change: Callable[[Transaction], T]) -> T:
         """Apply ``change`` to the cart and persist it; on any error restore the cart."""
         cart = self._require_cart()
-        before = cart.to_record()
+        before = self._record if self._record is not None else cart.to_record()
         try:
             result = change(cart)
-            self.carts.save(cart.to_record())
+            record = cart.to_record()
+            self.carts.save(record)
         except BaseException:
-            self._cart = Transaction.from_record(before)
+            self._set_cart(Transaction.from_record(before), before)
             raise
+        self._record = record
         return result
 
     def _tax_group(self, product: ProductInfo) -> TaxGroup:

@@ -103,6 +103,7 @@ class PosEngine(CardTenders, GiftCardOperations):
         self._on_sign_in = on_sign_in
         self._lock = threading.RLock()
         self._cart: Transaction | None = None
+        self._record: dict[str, Any] | None = None
         self._tax_names: dict[str, str] = {}
         self.last_finished: Finished | None = None
         self.recovered: str | None = None  # "open cart" / "commit in doubt" after a restart
@@ -122,7 +123,7 @@ class PosEngine(CardTenders, GiftCardOperations):
             txn = Transaction.from_record(record)
             if txn.is_open:
                 self.source.transaction_starting()
-                self._cart = txn
+                self._set_cart(txn)
                 self.recovered = "open cart"
             else:
                 self.source.offline.commit(committed_offline(record))
@@ -172,7 +173,7 @@ class PosEngine(CardTenders, GiftCardOperations):
                     self.source.customer(customer_id)
                 mode = TransactionMode.ONLINE if self.source.online else TransactionMode.OFFLINE
                 now = self._clock.now()
-                self._cart = self.carts.start(lambda seq: Transaction.start(
+                txn, record = self.carts.start_recorded(lambda seq: Transaction.start(
                     store_id=self.store_id, register_id=self.register_id,
                     register_number=self.register_number,
                     receipt_number=receipt_number(self.store_id, self.register_number, seq),
@@ -181,7 +182,8 @@ class PosEngine(CardTenders, GiftCardOperations):
             except BaseException:
                 self.source.transaction_ended()
                 raise
-            return self._cart
+            self._set_cart(txn, record)
+            return txn
 
     # -- finishing ---------------------------------------------------------------------------
     def complete(self, session: Session) -> Finished:
@@ -231,9 +233,9 @@ class PosEngine(CardTenders, GiftCardOperations):
             else:
                 outcome = self.source.commit(record, done)  # offline: one atomic transaction
         except BaseException:
-            self._cart = Transaction.from_record(before)
+            self._set_cart(Transaction.from_record(before), before)
             raise
-        self._cart = None
+        self._set_cart(None)
         cards: tuple[CardRedemption, ...] = ()
         try:
             mode = TransactionMode.ONLINE if outcome.where == "store" else TransactionMode.OFFLINE

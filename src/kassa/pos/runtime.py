@@ -200,6 +200,9 @@ class RegisterRuntime:
         self._dispose()
 
     def _dispose(self) -> None:
+        engine = getattr(self, "engine", None)  # absent when the start failed before it
+        if engine is not None:
+            engine.carts.close()
         self.cart_db.dispose()
         self._keeper.close()
         self.offline_db.dispose()

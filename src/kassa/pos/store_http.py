@@ -18,14 +18,22 @@ other status >= 500                              :class:`Unavailable` ``store.se
 Only :class:`StoreUnreachable` may switch the register offline; a 4xx never does (§3.1). A
 cashier waits at most ``(1 + retry_count_to_offline) * timeout_s`` seconds (plus the time a
 server that trickles bytes takes between reads, not a case of the loopback tests).
+
+Requests go through an ``httpcore`` connection pool (keep-alive, thread-safe) — the
+transport under httpx, without httpx's per-request URL merging, cookie and redirect
+machinery, which cost the register half of a store call's CPU on the sale path (issue 7).
+The transport errors above are httpx's and httpcore's classes alike.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode, urlsplit
 
+import httpcore
 import httpx
 
 from kassa.domain import errors as e
@@ -41,6 +49,11 @@ _CLASS_BY_STATUS: dict[int, type[e.KassaError]] = {
     400: e.InvalidInput, 401: e.NotAuthenticated, 403: e.NotAllowed, 404: e.NotFound,
     409: e.Conflict, 422: e.InvalidInput, 429: e.Unavailable,
 }
+
+
+#: Characters a request path keeps as they are (anything else is percent-encoded, as httpx
+#: did; an already quoted path is unchanged).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 class StoreUnreachable(e.Unavailable):
@@ -60,22 +73,55 @@ class StoreUnreachable(e.Unavailable):
         self.detail = detail
 
 
-def classify_exception(exc: httpx.HTTPError) -> FailureKind | None:
-    """The :class:`FailureKind` of a transport error, ``None`` for errors that are no outage
-    (e.g. an invalid URL)."""
-    if isinstance(exc, httpx.TimeoutException):
+#: Every error httpcore raises for a request.
+_TRANSPORT_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
+                     httpcore.ProxyError, httpcore.UnsupportedProtocol)
+#: Transport errors that mean "the connection broke" (httpx and httpcore classes).
+_RESET = (httpx.TransportError, *_TRANSPORT_ERRORS)
+
+
+def classify_exception(exc: Exception) -> FailureKind | None:
+    """The :class:`FailureKind` of a transport error (httpx or httpcore), ``None`` for errors
+    that are no outage (e.g. an invalid URL)."""
+    if isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException):
         return FailureKind.TIMEOUT
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError):
         return FailureKind.REFUSED
-    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError
-                  | httpx.CloseError | httpx.ProxyError):
-        return FailureKind.RESET
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, _RESET):
         return FailureKind.RESET
     return None
 
 
-def error_from_answer(response: httpx.Response) -> e.KassaError:
+class Answer(Protocol):
+    """What :func:`error_from_answer` reads of an HTTP answer (httpx.Response or
+    :class:`StoreAnswer`)."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    def json(self) -> Any:
+        """The JSON body. Raises ValueError when it is none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreAnswer:
+    """A store server answer: ``status_code``, ``headers`` (lower-case names), ``content``
+    (the body, bytes) and the request ``path`` (for messages)."""
+
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+    path: str
+
+    def json(self) -> Any:
+        """The body as JSON. Raises ValueError (``json.JSONDecodeError``) when it is not."""
+        return json.loads(self.content)
+
+
+def error_from_answer(response: Answer) -> e.KassaError:
     """The :class:`KassaError` a non-2xx, non-switching answer describes.
 
     The store server answers ``{"error": {"code", "message", "details"}}``; the code and
@@ -92,7 +138,7 @@ def error_from_answer(response: httpx.Response) -> e.KassaError:
             message = str(err.get("message") or message)
             found = err.get("details")
             details = found if isinstance(found, dict) else {}
-    except (ValueError, json.JSONDecodeError):
+    except (ValueError, UnicodeDecodeError):
         pass
     if status >= 500:
         return e.Unavailable(message, code="store.server_error",
@@ -120,11 +166,16 @@ class StoreHttp:
         self._token = device_token
         self._policy = policy
         self._lock = threading.Lock()
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {device_token}"} if device_token else {},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
-        )
+        url = urlsplit(self.base_url)
+        self._scheme = (url.scheme or "http").encode("ascii")
+        self._host = (url.hostname or "127.0.0.1").encode("ascii")
+        self._port = url.port
+        self._prefix = url.path.rstrip("/")
+        self._headers = [(b"Host", url.netloc.encode("ascii")),
+                         (b"Accept", b"application/json"), (b"User-Agent", b"kassa-register")]
+        if device_token:
+            self._headers.append((b"Authorization", f"Bearer {device_token}".encode()))
+        self._pool = httpcore.ConnectionPool(max_connections=8, max_keepalive_connections=4)
 
     @property
     def policy(self) -> RetryPolicy:
@@ -138,7 +189,7 @@ class StoreHttp:
 
     def close(self) -> None:
         """Close pooled connections."""
-        self._client.close()
+        self._pool.close()
 
     def request(
         self,
@@ -149,41 +200,60 @@ class StoreHttp:
         params: dict[str, Any] | None = None,
         attempts: int | None = None,
         timeout_s: float | None = None,
-    ) -> httpx.Response:
-        """Send a request with the policy; return the 2xx response.
+    ) -> StoreAnswer:
+        """Send a request with the policy; return the 2xx answer (``.content`` bytes,
+        ``.headers``, ``.json()``).
 
         Args:
+            path: the path below the base URL, already URL-quoted.
+            json_body: sent as JSON when not ``None``. params: the query string.
             attempts: override ``1 + retry_count_to_offline`` (e.g. 1 for a probe).
             timeout_s: override the per-attempt deadline in seconds.
 
         Raises:
             StoreUnreachable: every attempt failed with a switching failure (the last kind).
-            KassaError: a 4xx answer (its class and code), or ``store.server_error``.
+            KassaError: a 4xx answer (its class and code), or ``store.server_error``;
+                Unavailable ``store.bad_request`` for a request that cannot be sent.
         """
         policy = self._policy
         tries = attempts if attempts is not None else policy.attempts
         deadline = float(timeout_s if timeout_s is not None else policy.per_attempt_deadline_s)
+        target = quote(self._prefix + path, safe=_PATH_SAFE)
+        target += f"?{urlencode(params)}" if params else ""
+        url = httpcore.URL(scheme=self._scheme, host=self._host, port=self._port,
+                           target=target.encode("ascii"))
+        headers = list(self._headers)
+        content = b""
+        if json_body is not None:
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":"),
+                                 allow_nan=False).encode("utf-8")
+            headers.append((b"Content-Type", b"application/json"))
+        if content or method in ("POST", "PUT", "PATCH"):
+            headers.append((b"Content-Length", str(len(content)).encode("ascii")))
+        timeouts = {"timeout": {"connect": deadline, "read": deadline, "write": deadline,
+                                "pool": deadline}}
         last: StoreUnreachable | None = None
         for _ in range(max(1, tries)):
             try:
-                response = self._client.request(
-                    method, path, json=json_body, params=params,
-                    timeout=httpx.Timeout(deadline),
-                )
-            except httpx.HTTPError as exc:
+                raw = self._pool.request(method, url, headers=headers, content=content,
+                                         extensions=timeouts)
+            except _TRANSPORT_ERRORS as exc:
                 kind = classify_exception(exc)
                 if kind is None:
-                    raise e.Unavailable(f"cannot reach the store server: {exc}",
+                    raise e.Unavailable(f"cannot reach the store server: {exc!r}",
                                         code="store.bad_request") from exc
                 last = StoreUnreachable(kind, type(exc).__name__)
                 continue
-            switching = classify_http_status(response.status_code)
+            status = raw.status
+            switching = classify_http_status(status)
             if switching is not None:
-                last = StoreUnreachable(switching, f"HTTP {response.status_code}")
+                last = StoreUnreachable(switching, f"HTTP {status}")
                 continue
-            if response.status_code >= 400:
-                raise error_from_answer(response)
-            return response
+            answer = StoreAnswer(status, {k.decode("latin-1").lower(): v.decode("latin-1")
+                                          for k, v in raw.headers}, raw.content, path)
+            if status >= 400:
+                raise error_from_answer(answer)
+            return answer
         assert last is not None
         raise last
 
@@ -213,9 +283,9 @@ class StoreHttp:
         return False, f"unexpected health answer {body!r}"[:200]
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: StoreAnswer) -> Any:
     try:
         return response.json()
-    except ValueError as exc:
-        raise e.InvalidInput(f"the store server sent no JSON for {response.request.url.path}",
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise e.InvalidInput(f"the store server sent no JSON for {response.path}",
                              code="store.bad_answer") from exc

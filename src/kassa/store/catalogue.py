@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from kassa.db import channel_schema as cs
 from kassa.db import product_search
@@ -62,9 +62,15 @@ def _answer(rec: Any) -> dict[str, Any]:
     return out
 
 
+#: Built once: a statement built per call costs more than the lookup itself (SQLAlchemy
+#: builds its cache key again for every new statement object; issue 7).
+_BY_ID = _product_select().where(_p.id == bindparam("product_id"))
+_BY_BARCODE = _product_select().where(_p.barcode == bindparam("barcode"))
+
+
 def product_by_id(conn: Connection, product_id: int) -> dict[str, Any]:
     """One product by its id. Raises NotFound ``product.not_found``."""
-    rec = conn.execute(_product_select().where(_p.id == product_id)).first()
+    rec = conn.execute(_BY_ID, {"product_id": product_id}).first()
     if rec is None:
         raise NotFound(f"no product {product_id}", code="product.not_found",
                        details={"product_id": product_id})
@@ -74,7 +80,7 @@ def product_by_id(conn: Connection, product_id: int) -> dict[str, Any]:
 def product_by_barcode(conn: Connection, barcode: str) -> dict[str, Any]:
     """One product by its barcode (digits as scanned). Raises NotFound ``product.not_found``."""
     code = barcode.strip()
-    rec = conn.execute(_product_select().where(_p.barcode == code)).first()
+    rec = conn.execute(_BY_BARCODE, {"barcode": code}).first()
     if rec is None:
         raise NotFound(f"no product with barcode {code}", code="product.not_found",
                        details={"barcode": code})

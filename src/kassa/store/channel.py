@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from kassa.auth.passwords import verify_or_burn
 from kassa.auth.tokens import token_hash
@@ -46,6 +46,13 @@ class RegisterIdentity:
     support_offline: bool
 
 
+#: Built once (every register call runs it; issue 7).
+_BY_TOKEN_HASH = select(
+    _REGISTERS.c.id, _REGISTERS.c.store_id, _REGISTERS.c.number, _REGISTERS.c.name,
+    _REGISTERS.c.support_offline,
+).where(_REGISTERS.c.device_token_hash == bindparam("digest"))
+
+
 def authenticate_register(conn: Connection, token: str, store_id: int) -> RegisterIdentity:
     """The register whose device token is ``token``, if it belongs to ``store_id``.
 
@@ -54,12 +61,7 @@ def authenticate_register(conn: Connection, token: str, store_id: int) -> Regist
             wrong token, not activated, or not distributed here yet).
         NotAllowed: ``auth.other_store`` (a register of another store).
     """
-    r = _REGISTERS.c
-    rec = conn.execute(
-        select(r.id, r.store_id, r.number, r.name, r.support_offline).where(
-            r.device_token_hash == token_hash(token)
-        )
-    ).first()
+    rec = conn.execute(_BY_TOKEN_HASH, {"digest": token_hash(token)}).first()
     if rec is None:
         raise NotAuthenticated("unknown device token; activate this register first",
                                code="auth.bad_token")

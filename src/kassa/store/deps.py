@@ -9,12 +9,21 @@
 * ``StoreContext.lockout`` — failed operator sign-ins (:mod:`kassa.auth.lockout`).
 * :func:`require_hq` — ``Authorization: Bearer <HQ pull token>`` (constant-time compare) for
   the P-job endpoint; wrong → 401 ``auth.bad_token``.
+
+Threads (issue 7): FastAPI runs every plain ``def`` dependency and route in a worker thread,
+and each hop costs more CPU than a register's product lookup itself. So the context and the
+auth dependencies are ``async`` (the device token check is one indexed read of the channel
+DB on the event loop, connection taken and given back without an ``await`` in between), and
+the register's hot reads are ``async`` routes that read through :meth:`StoreContext.read`
+the same way. Writes and long reads (commit, uploads, packages, search) stay in worker
+threads with :data:`ReadConn` or their own transactions.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -55,9 +64,16 @@ class StoreContext:
     def __post_init__(self) -> None:
         self.lockout = OperatorLockout(self.clock)
 
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection of the channel DB (deferred ``BEGIN`` on SQLite), given
+        back to the pool when the block ends. Do not ``await`` inside the block."""
+        with self.engine.connect().execution_options(kassa_readonly=True) as conn:
+            yield conn
 
-def context(request: Request) -> StoreContext:
-    """The app's :class:`StoreContext`."""
+
+async def context(request: Request) -> StoreContext:
+    """The app's :class:`StoreContext` (``async``: no worker thread for an attribute read)."""
     ctx: StoreContext = request.app.state.ctx
     return ctx
 
@@ -66,8 +82,9 @@ Ctx = Annotated[StoreContext, Depends(context)]
 
 
 def read_conn(ctx: Ctx) -> Iterator[Connection]:
-    """A read-only connection (deferred ``BEGIN`` on SQLite) for one request."""
-    with ctx.engine.connect().execution_options(kassa_readonly=True) as conn:
+    """A read-only connection (deferred ``BEGIN`` on SQLite) for one request of a route
+    that runs in a worker thread."""
+    with ctx.read() as conn:
         yield conn
 
 
@@ -80,18 +97,18 @@ def _token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str:
     return bearer_token(request.headers.get("authorization"))
 
 
-def require_register(
+async def require_register(
     request: Request,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_register_scheme)],
 ) -> RegisterIdentity:
-    """The calling register (module docstring)."""
+    """The calling register (module docstring; runs on the event loop)."""
     token = _token(request, creds)
-    with ctx.engine.connect().execution_options(kassa_readonly=True) as conn:
+    with ctx.read() as conn:
         return authenticate_register(conn, token, ctx.settings.store_id)
 
 
-def require_hq(
+async def require_hq(
     request: Request,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_hq_scheme)],

@@ -1,5 +1,11 @@
 """Register-facing reads: who am I, sign-in, products, customers, parameters, tax groups
-(docs/API.md "Store server"; issue 4 §1). Every route needs a register's device token."""
+(docs/API.md "Store server"; issue 4 §1). Every route needs a register's device token.
+
+The lookups a register makes for every scan and sale (product, customer, parameters, tax
+groups, who am I) are ``async`` routes reading through :meth:`StoreContext.read` on the
+event loop — one indexed read costs less than a hop to a worker thread
+(:mod:`kassa.store.deps`). Sign-in (a slow password hash) and name search stay in worker
+threads."""
 
 from __future__ import annotations
 
@@ -32,9 +38,10 @@ CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/me", response_model=MeOut, responses=UNKNOWN,
             summary="This register, its store and offline profile")
-def get_me(register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
-    return {**channel.register_profile(conn, register, ctx.parameters.get(conn)),
-            "journal": journal.head_of(conn, register)}  # issue 8 §4: the chain's seed
+async def get_me(register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return {**channel.register_profile(conn, register, ctx.parameters.get(conn)),
+                "journal": journal.head_of(conn, register)}  # issue 8 §4: the chain's seed
 
 
 @router.post("/sign-in", response_model=SignInOut, responses=error_responses(429),
@@ -56,36 +63,42 @@ def get_search(
 
 @router.get("/products/by-barcode/{code}", response_model=ProductOut, responses=UNKNOWN,
             summary="A product by barcode")
-def get_by_barcode(code: CodePath, register: Register, conn: ReadConn) -> dict[str, Any]:
-    return catalogue.product_by_barcode(conn, code)
+async def get_by_barcode(code: CodePath, register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return catalogue.product_by_barcode(conn, code)
 
 
 @router.get("/products/{product_id}", response_model=ProductOut, responses=UNKNOWN,
             summary="A product by id")
-def get_product(product_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
-    return catalogue.product_by_id(conn, product_id)
+async def get_product(product_id: IdPath, register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return catalogue.product_by_id(conn, product_id)
 
 
 @router.get("/customers/by-card/{loyalty_card}", response_model=CustomerOut, responses=UNKNOWN,
             summary="A customer by loyalty card")
-def get_customer_by_card(
-    loyalty_card: CodePath, register: Register, conn: ReadConn
+async def get_customer_by_card(
+    loyalty_card: CodePath, register: Register, ctx: Ctx
 ) -> dict[str, Any]:
-    return catalogue.customer_by_card(conn, loyalty_card)
+    with ctx.read() as conn:
+        return catalogue.customer_by_card(conn, loyalty_card)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut, responses=UNKNOWN,
             summary="A customer by id")
-def get_customer(customer_id: IdPath, register: Register, conn: ReadConn) -> dict[str, Any]:
-    return catalogue.customer_by_id(conn, customer_id)
+async def get_customer(customer_id: IdPath, register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return catalogue.customer_by_id(conn, customer_id)
 
 
 @router.get("/parameters", response_model=dict[str, Any],
             summary="Commerce parameters (cache dropped when a package is applied)")
-def get_parameters(register: Register, ctx: Ctx, conn: ReadConn) -> dict[str, Any]:
-    return ctx.parameters.get(conn)
+async def get_parameters(register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return ctx.parameters.get(conn)
 
 
 @router.get("/tax-groups", response_model=TaxGroupsOut, summary="Tax groups")
-def get_tax_groups(register: Register, conn: ReadConn) -> dict[str, Any]:
-    return {"items": catalogue.tax_groups(conn)}
+async def get_tax_groups(register: Register, ctx: Ctx) -> dict[str, Any]:
+    with ctx.read() as conn:
+        return {"items": catalogue.tax_groups(conn)}
