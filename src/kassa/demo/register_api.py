@@ -1,7 +1,10 @@
 """The replay's client of one register's HTTP API (docs/API.md "Register").
 
-One keep-alive :class:`httpx.Client` per register (one worker thread each), the operator's
-session token in ``Authorization: Bearer``, a deadline per call. Every call answers an
+One keep-alive ``httpcore`` connection pool per register (one worker thread each), the
+operator's session token in ``Authorization: Bearer``, a deadline per call. httpcore is the
+transport under httpx, used directly (as :mod:`kassa.pos.store_http` does): httpx's
+per-request URL merging and cookie/redirect machinery was most of the replay driver's CPU
+(issue 7). Every call answers an
 :class:`Answer` — the status and the JSON body, or the error's ``code`` and ``message``
 (``{"error": {...}}``, :mod:`kassa.http_errors`) — and never raises for an HTTP error status;
 a transport failure (the register process itself not answering) raises
@@ -16,11 +19,13 @@ them.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-import httpx
+import httpcore
 
 from kassa.demo.provisioning import RegisterHandle
 
@@ -44,6 +49,11 @@ REASONS: Final = {
 def reason_for(code: str) -> str:
     """The report's reason for a refused line (``refused: <code>`` when not in REASONS)."""
     return REASONS.get(code, f"refused: {code}")
+
+
+#: Every error httpcore raises for a request (the register process not answering).
+_TRANSPORT_ERRORS: Final = (httpcore.TimeoutException, httpcore.NetworkError,
+                            httpcore.ProtocolError, httpcore.UnsupportedProtocol)
 
 
 class RegisterUnreachable(Exception):
@@ -77,11 +87,15 @@ class RegisterApi:
 
     def __init__(self, handle: RegisterHandle, timeout_s: float = CALL_TIMEOUT_S) -> None:
         self.handle = handle
-        self.http = httpx.Client(
-            base_url=handle.url, timeout=timeout_s,
-            headers={"Authorization": f"Bearer {handle.token}"},
-            limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
+        url = urlsplit(handle.url)
+        self._scheme = url.scheme.encode()
+        self._host = (url.hostname or "127.0.0.1").encode()
+        self._port = url.port
+        self._timeouts = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"),
+                                                   timeout_s)}
+        self.http = httpcore.ConnectionPool(max_connections=2, max_keepalive_connections=2)
         self.token = handle.token
+        self._auth = [(b"Authorization", f"Bearer {handle.token}".encode())]
         self.calls = 0
         self.slowest_s = 0.0
         self.slow_calls = 0  # calls that took longer than one second
@@ -94,36 +108,45 @@ class RegisterApi:
         """Use a new session token (after the register restarted and the operator signed in
         again)."""
         self.token = token
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        self._auth = [(b"Authorization", f"Bearer {token}".encode())]
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         """One call → :class:`Answer` (with the handle's current session token). Raises
         :class:`RegisterUnreachable`."""
         if self.handle.token != self.token:  # signed in again after a restart
             self.set_token(self.handle.token)
+        headers = self._auth
+        content = b""
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers = [*headers, (b"Content-Type", b"application/json")]
+        url = httpcore.URL(scheme=self._scheme, host=self._host, port=self._port,
+                           target=path.encode())
         started = time.perf_counter()
         try:
-            response = self.http.request(method, path, json=body)
-        except httpx.TransportError as exc:
+            response = self.http.request(method.encode(), url, headers=headers,
+                                         content=content, extensions=self._timeouts)
+        except _TRANSPORT_ERRORS as exc:
             raise RegisterUnreachable(f"register {self.handle.name}: {exc!r}") from exc
         finally:
             took = time.perf_counter() - started
             self.calls += 1
             self.slowest_s = max(self.slowest_s, took)
             self.slow_calls += took > 1.0
+        raw = response.content
         try:
-            data = response.json() if response.content else {}
+            data = json.loads(raw) if raw else {}
         except ValueError:
             data = {}
         if not isinstance(data, dict):
             data = {"value": data}
-        if response.status_code < 400:
-            return Answer(response.status_code, data)
+        if response.status < 400:
+            return Answer(response.status, data)
         found = data.get("error")
         error: dict[str, Any] = found if isinstance(found, dict) else {}
-        return Answer(response.status_code, data,
-                      str(error.get("code") or f"http.{response.status_code}"),
-                      str(error.get("message") or response.text[:200]))
+        return Answer(response.status, data,
+                      str(error.get("code") or f"http.{response.status}"),
+                      str(error.get("message") or raw[:200].decode("utf-8", "replace")))
 
     # -- the cashier's actions --------------------------------------------------------------
     def start(self, customer_id: int | None) -> Answer:
