@@ -238,8 +238,10 @@ class HQGiftCardRow(FaultRow):
                 self.injections += 1
                 hq.restart()
 
-            self.outage = threading.Thread(target=outage, name="matrix-hq-outage", daemon=True)
-            self.outage.start()
+            # started before it is published: a worker may join it at once (before_basket)
+            thread = threading.Thread(target=outage, name="matrix-hq-outage", daemon=True)
+            thread.start()
+            self.outage = thread
 
     def _online(self, worker: Worker) -> bool:
         status = worker.api.status()

@@ -138,7 +138,7 @@ class Worker(threading.Thread):
             result = BasketResult(basket, self.number)
             try:
                 if self.hooks is not None:
-                    self.hooks.before_basket(self, index)
+                    self._before_basket(index)
                 self.sell(basket, result)
             except (RegisterUnreachable, BasketFailed) as exc:
                 result.status, result.error = FAILED, str(exc)
@@ -150,6 +150,18 @@ class Worker(threading.Thread):
             self.state.done[self.number] += 1
             if self.hooks is not None:
                 self.hooks.basket_done(self, basket, result)
+
+    def _before_basket(self, index: int) -> None:
+        """The hook before a basket; a register that dies meanwhile (e.g. its uploader hit
+        a failpoint during a 917 Connect the hook sent) is brought back first, with a
+        :attr:`recovery` — nothing of the basket was rung yet."""
+        assert self.hooks is not None
+        try:
+            self.hooks.before_basket(self, index)
+        except RegisterUnreachable:
+            if self.recovery is None:
+                raise
+            self.recovery.revive(self)
 
     # -- one basket -----------------------------------------------------------------------------
     def _retry(self, call: Callable[[], Answer]) -> Answer:
