@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -40,10 +39,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
 from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
-from kassa.domain.journal import received_canonical_json
 from kassa.domain.offline_profile import MAX_BATCH
 from kassa.domain.transaction import Transaction, TransactionStatus
-from kassa.domain.transaction_record import record_json
 from kassa.failpoints import failpoint
 from kassa.store import journal
 from kassa.store.bulk_insert import insert_ignore_keys, insert_rows
@@ -134,13 +131,9 @@ def parse(record: object, register: RegisterIdentity) -> Transaction:
     return txn
 
 
-def rows_of(txn: Transaction, now: datetime, record: dict[str, Any] | None = None) -> Rows:
-    """The ``transactions`` row, ``transaction_lines`` and ``transaction_tenders`` rows;
-    ``record``: ``txn.to_record()`` when the caller made it already. ``transactions.record``
-    is that record as ``json.dumps(record, sort_keys=True, separators=(",", ":"))`` text
-    (:func:`kassa.domain.transaction_record.record_json`, the same bytes)."""
-    if record is None:
-        record = txn.to_record()
+def rows_of(txn: Transaction, now: datetime) -> Rows:
+    """The ``transactions`` row, ``transaction_lines`` and ``transaction_tenders`` rows."""
+    record = txn.to_record()
     totals = record["totals"]
     end = txn.completed_at or txn.voided_at
     assert end is not None
@@ -153,7 +146,7 @@ def rows_of(txn: Transaction, now: datetime, record: dict[str, Any] | None = Non
         "tax_cents": totals["tax_total_cents"], "discount_cents": totals["discount_total_cents"],
         "total_cents": totals["total_cents"], "paid_cents": totals["paid_cents"],
         "change_cents": totals["change_due_cents"], "line_count": len(txn.lines),
-        "record": record_json(record),
+        "record": json.dumps(record, separators=(",", ":"), sort_keys=True),
         "prev_hash": None, "hash": None, "received_at": now,
     }
     # the cents the record holds already (the line's and tender's to_record made them)
@@ -175,16 +168,6 @@ def rows_of(txn: Transaction, now: datetime, record: dict[str, Any] | None = Non
         for t, rec in zip(txn.tenders, record["tenders"], strict=True)
     ]
     return row, lines, tenders
-
-
-def _prepared(txn: Transaction, received: Mapping[str, Any], now: datetime
-              ) -> tuple[Rows, str]:
-    """``rows_of`` (with the journal columns of ``received``) and ``canonical_json`` of the
-    record as received (the journal hash input), from one ``to_record()``."""
-    record = txn.to_record()
-    rows = rows_of(txn, now, record)
-    rows[0].update(journal.columns(received))
-    return rows, received_canonical_json(received, record)
 
 
 def _insert(conn: Connection, batch: list[Rows]) -> set[uuid.UUID]:
@@ -224,13 +207,13 @@ def commit(
             when a line or tender id is already used by another transaction.
     """
     txn = parse(record, register)
+    rows = rows_of(txn, now)
     raw: dict[str, Any] = record if isinstance(record, dict) else {}  # parse: it is
-    rows, canonical = _prepared(txn, raw, now)
+    rows[0].update(journal.columns(raw))
     try:
         with engine.begin() as conn:
             inserted = _insert(conn, [rows])
-            journal.check(conn, register, [(txn.id, raw)], inserted, upload=False, now=now,
-                          canonical={txn.id: canonical})
+            journal.check(conn, register, [(txn.id, raw)], inserted, upload=False, now=now)
             seq = _seq_of(conn, txn.id)
     except IntegrityError as exc:
         raise _conflict(txn.id, exc) from exc
@@ -260,7 +243,6 @@ def upload(
     rejected: list[dict[str, Any]] = []
     batch: dict[uuid.UUID, Rows] = {}
     chained: list[tuple[uuid.UUID, dict[str, Any]]] = []  # (id, record) in chain order
-    canonical: dict[uuid.UUID, str] = {}  # the journal hash inputs
     for record in records:
         try:
             txn = parse(record, register)
@@ -269,13 +251,13 @@ def upload(
                              "error": {"code": exc.code, "message": exc.message}})
             continue
         if txn.id not in batch:
-            batch[txn.id], canonical[txn.id] = _prepared(txn, record, now)
+            batch[txn.id] = rows_of(txn, now)
+            batch[txn.id][0].update(journal.columns(record))
             chained.append((txn.id, record))
     try:
         with engine.begin() as conn:
             inserted = _insert(conn, list(batch.values()))
-            journal.check(conn, register, chained, inserted, upload=True, now=now,
-                          canonical=canonical)
+            journal.check(conn, register, chained, inserted, upload=True, now=now)
             failpoint("store.upload.after_insert")
     except IntegrityError:
         for txn_id, rows in list(batch.items()):  # isolate the record(s) that clash
@@ -283,7 +265,7 @@ def upload(
                 with engine.begin() as conn:
                     inserted = _insert(conn, [rows])
                     journal.check(conn, register, [c for c in chained if c[0] == txn_id],
-                                  inserted, upload=True, now=now, canonical=canonical)
+                                  inserted, upload=True, now=now)
             except IntegrityError as exc:
                 del batch[txn_id]
                 err = _conflict(txn_id, exc)
