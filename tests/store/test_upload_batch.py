@@ -4,10 +4,11 @@ and one clashing record in a batch. Real SQLite and PostgreSQL channel DBs."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, select
 
 from kassa.db import channel_schema as cs
 from kassa.db.migrate import prepare_database
@@ -110,3 +111,33 @@ def test_one_clashing_record_is_rejected_and_the_rest_of_the_batch_stored(
         (batch[2]["id"], "transaction.conflict")]
     assert [store.count(t) for t in ("transactions", "transaction_lines",
                                      "transaction_tenders")] == [5, 5, 5]
+
+
+def test_records_not_in_normal_form_are_stored_normalised_with_their_journal_hash(
+        db_url: str) -> None:
+    # given chained baskets sent as other senders may write them: a float amount, an extra
+    # key, an upper-case id, a time with an offset (the hash covers what was sent)
+    records = random_records(4, seed=11, store_id=STORE, registers=1)
+    records[0]["lines"][0]["gross_cents"] = float(records[0]["lines"][0]["gross_cents"])
+    records[1]["note"] = "from another client"
+    records[2]["id"] = records[2]["id"].upper()
+    records[3]["started_at"] = records[3]["started_at"].replace("Z", "+00:00")
+    records = _chained(records, REGISTER.id)
+    engine = prepare_database(db_url, "channel")
+    try:
+        # when they are uploaded
+        answer = transactions.upload(engine, REGISTER, records, NOW)
+        # then all are stored, the chain is whole, and each stored text is the domain's
+        # record in json's canonical text
+        assert len(answer["acknowledged"]) == 4 and answer["rejected"] == []
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(cs.journal_breaks)
+                                ).scalar_one() == 0
+            stored = dict(conn.execute(select(cs.transactions.c.id, cs.transactions.c.record)
+                                       ).all())
+        for record in records:
+            txn = Transaction.from_record(record)
+            assert stored[txn.id] == json.dumps(txn.to_record(), sort_keys=True,
+                                                separators=(",", ":"))
+    finally:
+        engine.dispose()

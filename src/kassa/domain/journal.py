@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from kassa.domain.errors import InvalidInput
+from kassa.domain.transaction_record import record_json, same_record
 
 #: Key of the journal entry inside a transaction record on the wire.
 JOURNAL_KEY: Final = "journal"
@@ -60,10 +61,30 @@ def canonical_json(record: Mapping[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
+def received_canonical_json(received: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """``canonical_json(received)`` — the same text — for a record ``received`` that
+    ``Transaction.from_record`` accepted, given ``record``, the ``to_record()`` of the
+    transaction it made: when ``received`` is ``record`` as JSON but for the
+    :data:`UNCHAINED` keys (:func:`~kassa.domain.transaction_record.same_record`, the usual
+    case: registers send what ``to_record`` made), ``record`` without them is written by
+    :func:`~kassa.domain.transaction_record.record_json` (same settings as
+    :func:`canonical_json`: sorted keys, no spaces, ASCII; a fifth of the time); otherwise
+    ``received`` itself by :func:`canonical_json`. The hash input never changes.
+    """
+    if same_record(received, record, UNCHAINED):
+        return record_json({k: v for k, v in record.items() if k not in UNCHAINED})
+    return canonical_json(received)
+
+
 def entry_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     """``SHA-256(prev_hash + canonical_json(record))`` as 64 lower-case hex characters."""
-    data = (prev_hash + canonical_json(record)).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
+    return hash_of(prev_hash, canonical_json(record))
+
+
+def hash_of(prev_hash: str, canonical: str) -> str:
+    """``SHA-256(prev_hash + canonical)`` (hex) for ``canonical`` = :func:`canonical_json`
+    of a record, made already."""
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
 def genesis(register_id: uuid.UUID | str) -> str:
@@ -145,7 +166,9 @@ class Received:
 
     ``entry``: the entry it carries (``None``: none or a malformed one); ``new``: inserted
     now (``False``: its id was stored already); ``stored``: for a duplicate, the stored
-    ``(prev_hash, hash)`` (``None`` when the row is not there).
+    ``(prev_hash, hash)`` (``None`` when the row is not there); ``canonical``:
+    :func:`canonical_json` of ``record`` when the caller made it already (e.g. with
+    :func:`received_canonical_json`), else ``None`` (made here when needed).
     """
 
     transaction_id: uuid.UUID
@@ -153,6 +176,16 @@ class Received:
     entry: JournalEntry | None
     new: bool
     stored: tuple[str | None, str | None] | None = None
+    canonical: str | None = None
+
+    def matches(self) -> bool:
+        """True when ``entry`` is the entry of ``record`` (False without an entry)."""
+        entry = self.entry
+        if entry is None:
+            return False
+        if self.canonical is None:
+            return entry.matches(self.record)
+        return hash_of(entry.prev_hash, self.canonical) == entry.hash
 
 
 def received_breaks(
@@ -199,7 +232,7 @@ def received_breaks(
                     f"transaction {tid} came again with another journal entry "
                     f"(hash {entry.hash[:12]}…, stored {str(stored[1])[:12]}…)"))
             continue
-        if not entry.matches(item.record):
+        if not item.matches():
             out.append(Break(register_id, tid, "journal.hash_mismatch",
                              f"transaction {tid} does not match its journal hash "
                              f"{entry.hash[:12]}…: it was changed after it was recorded"))

@@ -24,8 +24,14 @@ from uuid import UUID
 
 from kassa.domain.errors import InvalidInput, MoneyError, QuantityError, RuleViolation
 from kassa.domain.ids import parse_id
-from kassa.domain.money import MAX_AMOUNT, ZERO, from_cents, parse_amount, round_money
+from kassa.domain.money import MAX_AMOUNT, ZERO, round_money
 from kassa.domain.tax import TaxGroup, tax_for
+from kassa.domain.transaction_line_values import (
+    cents_amount,
+    line_amount,
+    record_tax_group,
+    record_text,
+)
 
 #: Largest quantity of one line (inclusive).
 MAX_QUANTITY: Final = Decimal(100000)
@@ -147,6 +153,8 @@ class Line:
     #: ``(gross, discount_amount, net, tax)``, set by the constructor.
     _amounts: tuple[Decimal, Decimal, Decimal, Decimal] = field(
         init=False, repr=False, compare=False)
+    #: What :meth:`to_record` gives, when :meth:`from_record` read exactly that (else None).
+    _record: dict[str, Any] | None = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -179,11 +187,11 @@ class Line:
         if original_transaction_id is not None and not is_return:
             raise InvalidInput("only a return line names an original transaction",
                                code="line.invalid")
-        unit_price = _amount(unit_price)
+        unit_price = line_amount(unit_price)
         quantity = parse_quantity(quantity)
         if price_override is not None:
-            price_override = _amount(price_override)
-        discount = _amount(discount)
+            price_override = line_amount(price_override)
+        discount = line_amount(discount)
         # the amounts (module docstring), computed once for the life of the line
         sign = _RETURN if is_return else _SALE
         price = unit_price if price_override is None else price_override
@@ -203,7 +211,7 @@ class Line:
         tax = tax_for(net, tax_group)
         _store(self, (id, product_id, name, barcode, unit_price, quantity, tax_group, is_return,
                       price_override, discount, voided, original_transaction_id,
-                      (gross, discount_amount, net, tax)))
+                      (gross, discount_amount, net, tax), None))
 
     @property
     def sign(self) -> Decimal:
@@ -244,8 +252,11 @@ class Line:
         """The line as JSON-able primitives (part of transaction record format 1).
 
         Money is integer cents (``*_cents``), the quantity a string; ``gross_cents``,
-        ``net_cents`` and ``tax_cents`` are derived and checked again on reading.
+        ``net_cents`` and ``tax_cents`` are derived and checked again on reading. A line
+        read by :meth:`from_record` from exactly this record gives a copy of what it read.
         """
+        if self._record is not None:
+            return dict(self._record)
         gross, _, net, tax = self._amounts
         return {
             "id": str(self.id),
@@ -274,7 +285,10 @@ class Line:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Line:
-        """Inverse of :meth:`to_record`.
+        """Inverse of :meth:`to_record`. When ``record`` is exactly what ``to_record`` gives
+        (the usual case: the 17 keys, ids and quantity in their normal text, every amount
+        an ``int``), the line keeps a copy and ``to_record`` gives it back (same values and
+        types, so the same JSON) instead of writing the record again.
 
         Raises:
             InvalidInput: code ``record.invalid`` for a missing/mistyped field or derived
@@ -288,13 +302,13 @@ class Line:
                 record["product_id"],
                 record["name"],
                 record["barcode"],
-                _from_cents(record["unit_price_cents"]),
-                parse_quantity(_text(record["quantity"])),
-                _tax_group(record["tax_group_id"], record["tax_group_name"],
-                           record["tax_rate_bp"]),
+                cents_amount(record["unit_price_cents"]),
+                parse_quantity(record_text(record["quantity"])),
+                (group := record_tax_group(record["tax_group_id"], record["tax_group_name"],
+                                           record["tax_rate_bp"]))[0],
                 record["is_return"],
-                None if override is None else _from_cents(override),
-                _from_cents(record["discount_cents"]),
+                None if override is None else cents_amount(override),
+                cents_amount(record["discount_cents"]),
                 record["voided"],
                 None if original is None else parse_id(original, "original transaction id"),
             )
@@ -308,11 +322,24 @@ class Line:
                     f"line {line.id}: {key} {record[key]} does not match {_cents(value)}",
                     code="record.invalid",
                 )
+        if (group[1] and len(record) == _RECORD_KEYS and type(record.get("gross_cents")) is int
+                and type(record.get("net_cents")) is int and type(record.get("tax_cents")) is int
+                and type(record["unit_price_cents"]) is int
+                and type(record["discount_cents"]) is int
+                and (override is None or type(override) is int)
+                and record["quantity"] == str(line.quantity) and record["id"] == str(line.id)
+                and (original is None or original == str(line.original_transaction_id))):
+            _SET_RECORD(line, dict(record))
         return line
 
 
-#: The slot of every field of :class:`Line`, in field order (``_amounts`` last).
+#: The slot of every field of :class:`Line`, in field order (``_amounts``, ``_record`` last).
 _SETTERS: Final = tuple(Line.__dict__[name].__set__ for name in Line.__slots__)
+
+
+_SET_RECORD: Final = _SETTERS[-1]
+#: Number of keys of :meth:`Line.to_record`.
+_RECORD_KEYS: Final = 17
 
 
 def _store(line: Line, values: tuple[Any, ...]) -> None:
@@ -327,64 +354,3 @@ def _cents(amount: Decimal) -> int:
     :func:`~kassa.domain.money.to_cents` without checking again that it is whole cents
     (the product is exact, ``int`` drops no fraction)."""
     return int(amount * _HUNDRED)
-
-
-#: ``from_cents`` of the cents seen in line records (shelf prices repeat across baskets; the
-#: result depends only on the ``int``, and a ``Decimal`` is immutable).
-_FROM_CENTS: dict[int, Decimal] = {}
-_FROM_CENTS_KEPT: Final = 8192
-#: The amounts of ``_FROM_CENTS`` that ``parse_amount`` accepts, by ``id``: this dict keeps
-#: them alive, so a value found here under its own ``id`` is that very object, parsed already.
-_PARSED: dict[int, Decimal] = {}
-
-
-def _from_cents(cents: Any) -> Decimal:
-    """:func:`~kassa.domain.money.from_cents`, shared for plain ``int`` cents; anything else
-    (``bool``, ``float``, text) goes to ``from_cents`` and is refused there as before."""
-    if type(cents) is int:
-        amount = _FROM_CENTS.get(cents)
-        if amount is None:
-            amount = from_cents(cents)
-            if len(_FROM_CENTS) < _FROM_CENTS_KEPT:
-                try:  # the same value (two places, >= 0): parse it once, here
-                    amount = parse_amount(amount)
-                    _PARSED[id(amount)] = amount
-                except MoneyError:
-                    pass
-                _FROM_CENTS[cents] = amount
-        return amount
-    return from_cents(cents)
-
-
-def _amount(value: object) -> Decimal:
-    """:func:`~kassa.domain.money.parse_amount` of a line amount (>= 0), skipped for an
-    amount :func:`_from_cents` has parsed already (``parse_amount`` would return its copy)."""
-    if type(value) is Decimal and _PARSED.get(id(value)) is value:
-        return value
-    return parse_amount(value)
-
-
-#: Tax groups read from records, by ``(id, name, basis points)``: a record names the same
-#: few groups on every line, and a :class:`TaxGroup` is immutable, so they are shared.
-_TAX_GROUPS: dict[tuple[str, str, int], TaxGroup] = {}
-_TAX_GROUPS_KEPT: Final = 256
-
-
-def _tax_group(id: Any, name: Any, basis_points: Any) -> TaxGroup:
-    """``TaxGroup.from_basis_points`` of a line record, shared for the usual str/str/int
-    fields (anything else is built, and refused, exactly as ``from_basis_points`` does)."""
-    if type(id) is str and type(name) is str and type(basis_points) is int:
-        key = (id, name, basis_points)
-        group = _TAX_GROUPS.get(key)
-        if group is None:
-            group = TaxGroup.from_basis_points(id, name, basis_points)
-            if len(_TAX_GROUPS) < _TAX_GROUPS_KEPT:
-                _TAX_GROUPS[key] = group
-        return group
-    return TaxGroup.from_basis_points(id, name, basis_points)
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value

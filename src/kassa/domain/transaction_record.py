@@ -17,9 +17,13 @@ JSON-able primitives: ids as text, times as fixed-width ISO-8601 UTC
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
+
+import orjson
 
 from kassa.domain.errors import InvalidInput
 from kassa.domain.ids import parse_id
@@ -108,6 +112,55 @@ def record_of(txn: Transaction) -> dict[str, Any]:
         "tenders": [x.to_record() for x in txn.tenders],
         "totals": txn.totals_record(),
     }
+
+
+def record_json(record: Mapping[str, Any]) -> str:
+    """The stored text of a record (``transactions.record`` in the channel and offline DBs):
+    exactly ``json.dumps(record, sort_keys=True, separators=(",", ":"))`` — sorted keys, no
+    spaces, ASCII only (``\\uXXXX`` escapes) — byte for byte.
+
+    ``record`` holds JSON primitives without floats: ``str``, ``int``, ``bool``, ``None``,
+    lists and dicts with ``str`` keys, as :func:`record_of` makes them (``orjson`` and
+    ``json`` write floats differently). ``orjson`` writes it (a fifth of the time) whenever
+    its output is the same bytes: pure ASCII without DEL (``json`` escapes non-ASCII and
+    ``\\x7f``; both escape the control characters alike); otherwise, or when ``orjson``
+    refuses a value (an ``int`` beyond 64 bits, a non-``str`` key, a lone surrogate),
+    ``json`` writes it. tests/domain/test_record_json.py pins the equality.
+    """
+    try:
+        data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(record, sort_keys=True, separators=(",", ":"))
+    if data.isascii() and b"\x7f" not in data:
+        return data.decode("ascii")
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def same_record(received: Mapping[str, Any], record: Mapping[str, Any],
+                ignore: frozenset[str] = frozenset()) -> bool:
+    """True when ``received`` — a record :meth:`Transaction.from_record` accepted — is
+    ``record``, the ``to_record()`` of the transaction it made, as JSON: the same keys (but
+    ``ignore``) with values ``json.dumps`` writes alike, so either may stand for the other.
+
+    ``from_record`` checks the type of every field except those it only compares with
+    ``==`` (which takes ``1 == 1.0 == True``): ``format``, the lines' ``gross_cents``,
+    ``net_cents``, ``tax_cents`` and the ``totals``; these must be ``int`` here. The other
+    fields are equal only as values of the same JSON type (a ``UUID`` is not its text, a
+    tuple not a list). Costs a few µs: one ``==`` of the two records and 11 type checks a
+    line. False for anything else (never raises for a record ``from_record`` accepted).
+    """
+    if ignore:
+        received = {k: v for k, v in received.items() if k not in ignore}
+        record = {k: v for k, v in record.items() if k not in ignore}
+    if received != record or type(received["format"]) is not int:
+        return False
+    if any(type(cents) is not int for cents in received["totals"].values()):
+        return False
+    for line in received["lines"]:
+        if not (type(line["gross_cents"]) is int and type(line["net_cents"]) is int
+                and type(line["tax_cents"]) is int):
+            return False
+    return True
 
 
 def fields_from_record(record: object) -> dict[str, Any]:

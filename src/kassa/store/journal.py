@@ -130,12 +130,14 @@ def check(
     *,
     upload: bool,
     now: datetime,
+    canonical: Mapping[uuid.UUID, str] | None = None,
 ) -> list[Break]:
     """Check the entries of ``items`` (transaction id, record as received), already inserted
     in ``conn``'s transaction (``inserted``: the ids new now; the others were duplicates),
     in the register's chain order; record and return the breaks (module docstring).
-    ``upload``: the records came offline (``POST /api/uploads``). Never raises for bad
-    records.
+    ``upload``: the records came offline (``POST /api/uploads``). ``canonical``: per id,
+    ``canonical_json`` of its record when the caller made it already
+    (:func:`kassa.domain.journal.received_canonical_json`). Never raises for bad records.
 
     A whole batch costs at most three statements (stored entries of duplicates, pending
     breaks the new entries resolve, the chain rows around the new entries) plus the insert
@@ -151,7 +153,8 @@ def check(
             _b.register_id == rid, _b.state == PENDING, _b.prev_hash.in_(part)))
     holders, successors = _chain_state(conn, rid, list(dict.fromkeys(e.prev_hash
                                                                      for e in new)))
-    received = [Received(tid, record, e, tid in inserted, stored.get(tid))
+    known = canonical or {}
+    received = [Received(tid, record, e, tid in inserted, stored.get(tid), known.get(tid))
                 for tid, record, e in parsed]
     found = received_breaks(rid, received, holders, successors, upload=upload)
     _record(conn, found, now)

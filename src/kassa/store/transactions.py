@@ -25,12 +25,20 @@ number longer than its column).
 Tamper-evident journal (issue 8 §4): the entry each record carries (``"journal"``) is stored
 on the row and checked in the same DB transaction (:mod:`kassa.store.journal`); a break is
 recorded for HQ, never a reason to refuse the sale.
+
+Per record, one ``to_record()`` of the validated transaction gives the rows, the stored text
+(``transactions.record``: ``json.dumps(record, sort_keys=True, separators=(",", ":"))``,
+written by :func:`kassa.domain.transaction_record.record_json`, the same bytes) and the
+journal hash input (:func:`kassa.domain.journal.received_canonical_json`: the received
+record's canonical JSON, made from that record when the two are the same JSON);
+tests/domain/test_record_json.py pins both.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -39,8 +47,10 @@ from sqlalchemy.exc import IntegrityError
 
 from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
 from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
+from kassa.domain.journal import received_canonical_json
 from kassa.domain.offline_profile import MAX_BATCH
 from kassa.domain.transaction import Transaction, TransactionStatus
+from kassa.domain.transaction_record import record_json
 from kassa.failpoints import failpoint
 from kassa.store import journal
 from kassa.store.bulk_insert import insert_ignore_keys, insert_rows
@@ -131,9 +141,13 @@ def parse(record: object, register: RegisterIdentity) -> Transaction:
     return txn
 
 
-def rows_of(txn: Transaction, now: datetime) -> Rows:
-    """The ``transactions`` row, ``transaction_lines`` and ``transaction_tenders`` rows."""
-    record = txn.to_record()
+def rows_of(txn: Transaction, now: datetime, record: dict[str, Any] | None = None) -> Rows:
+    """The ``transactions`` row, ``transaction_lines`` and ``transaction_tenders`` rows;
+    ``record``: ``txn.to_record()`` when the caller made it already. ``transactions.record``
+    is that record as ``json.dumps(record, sort_keys=True, separators=(",", ":"))`` text
+    (:func:`kassa.domain.transaction_record.record_json`, the same bytes)."""
+    if record is None:
+        record = txn.to_record()
     totals = record["totals"]
     end = txn.completed_at or txn.voided_at
     assert end is not None
@@ -146,7 +160,7 @@ def rows_of(txn: Transaction, now: datetime) -> Rows:
         "tax_cents": totals["tax_total_cents"], "discount_cents": totals["discount_total_cents"],
         "total_cents": totals["total_cents"], "paid_cents": totals["paid_cents"],
         "change_cents": totals["change_due_cents"], "line_count": len(txn.lines),
-        "record": json.dumps(record, separators=(",", ":"), sort_keys=True),
+        "record": record_json(record),
         "prev_hash": None, "hash": None, "received_at": now,
     }
     # the cents the record holds already (the line's and tender's to_record made them)
@@ -168,6 +182,16 @@ def rows_of(txn: Transaction, now: datetime) -> Rows:
         for t, rec in zip(txn.tenders, record["tenders"], strict=True)
     ]
     return row, lines, tenders
+
+
+def _prepared(txn: Transaction, received: Mapping[str, Any], now: datetime
+              ) -> tuple[Rows, str]:
+    """``rows_of`` (with the journal columns of ``received``) and ``canonical_json`` of the
+    record as received (the journal hash input), from one ``to_record()``."""
+    record = txn.to_record()
+    rows = rows_of(txn, now, record)
+    rows[0].update(journal.columns(received))
+    return rows, received_canonical_json(received, record)
 
 
 def _insert(conn: Connection, batch: list[Rows]) -> set[uuid.UUID]:
@@ -207,13 +231,13 @@ def commit(
             when a line or tender id is already used by another transaction.
     """
     txn = parse(record, register)
-    rows = rows_of(txn, now)
     raw: dict[str, Any] = record if isinstance(record, dict) else {}  # parse: it is
-    rows[0].update(journal.columns(raw))
+    rows, canonical = _prepared(txn, raw, now)
     try:
         with engine.begin() as conn:
             inserted = _insert(conn, [rows])
-            journal.check(conn, register, [(txn.id, raw)], inserted, upload=False, now=now)
+            journal.check(conn, register, [(txn.id, raw)], inserted, upload=False, now=now,
+                          canonical={txn.id: canonical})
             seq = _seq_of(conn, txn.id)
     except IntegrityError as exc:
         raise _conflict(txn.id, exc) from exc
@@ -243,6 +267,7 @@ def upload(
     rejected: list[dict[str, Any]] = []
     batch: dict[uuid.UUID, Rows] = {}
     chained: list[tuple[uuid.UUID, dict[str, Any]]] = []  # (id, record) in chain order
+    canonical: dict[uuid.UUID, str] = {}  # the journal hash inputs
     for record in records:
         try:
             txn = parse(record, register)
@@ -251,13 +276,13 @@ def upload(
                              "error": {"code": exc.code, "message": exc.message}})
             continue
         if txn.id not in batch:
-            batch[txn.id] = rows_of(txn, now)
-            batch[txn.id][0].update(journal.columns(record))
+            batch[txn.id], canonical[txn.id] = _prepared(txn, record, now)
             chained.append((txn.id, record))
     try:
         with engine.begin() as conn:
             inserted = _insert(conn, list(batch.values()))
-            journal.check(conn, register, chained, inserted, upload=True, now=now)
+            journal.check(conn, register, chained, inserted, upload=True, now=now,
+                          canonical=canonical)
             failpoint("store.upload.after_insert")
     except IntegrityError:
         for txn_id, rows in list(batch.items()):  # isolate the record(s) that clash
@@ -265,7 +290,7 @@ def upload(
                 with engine.begin() as conn:
                     inserted = _insert(conn, [rows])
                     journal.check(conn, register, [c for c in chained if c[0] == txn_id],
-                                  inserted, upload=True, now=now)
+                                  inserted, upload=True, now=now, canonical=canonical)
             except IntegrityError as exc:
                 del batch[txn_id]
                 err = _conflict(txn_id, exc)
