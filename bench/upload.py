@@ -15,7 +15,7 @@ register's genesis, in upload order), sent through JSON — the dicts the store 
   by the domain (``Transaction.from_record``), its rows made (``rows_of``: canonical JSON
   and normalised columns), one DB transaction per batch (insert-or-ignore of the headers
   returning the ids inserted now, then lines and tenders in one bulk write per table:
-  :mod:`kassa.store.bulk_insert`; then the journal check of the whole batch: one read of
+  :mod:`kassa.db.bulk_insert`; then the journal check of the whole batch: one read of
   the chain around its entries, the rule in Python, :mod:`kassa.store.journal`), the
   acknowledged ids — into a fresh channel DB (schema made beforehand, untimed; SQLite
   ``synchronous=FULL`` in WAL mode).

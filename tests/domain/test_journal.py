@@ -14,6 +14,7 @@ from kassa.domain.journal import (
     entry_hash,
     genesis,
     is_hash,
+    made_canonical_json,
     with_entry,
 )
 
@@ -66,3 +67,15 @@ def test_an_entry_is_read_from_its_record_and_a_bad_one_refused() -> None:
         with pytest.raises(InvalidInput) as err:
             JournalEntry.from_record({**RECORD, "journal": bad})
         assert err.value.code == "journal.malformed"
+
+
+def test_the_registers_canonical_text_is_the_canonical_json_of_its_records() -> None:
+    # given records as to_record makes them: non-ASCII, control characters, nesting, a journal
+    records = [
+        {"id": "a", "name": "Crème brûlée\t\"x\"\\\x7f", "lines": [{"q": "1.5", "n": 2}],
+         "mode": "offline", "journal": {"prev_hash": "0" * 64, "hash": "1" * 64}},
+        {"id": "b", "z": None, "a": True, "n": 2**70, "nested": {"b": [], "a": {}}},
+    ]
+    # then the register's text is the text the store server hashes, byte for byte
+    for record in records:
+        assert made_canonical_json(record) == canonical_json(record)

@@ -76,6 +76,14 @@ def received_canonical_json(received: Mapping[str, Any], record: Mapping[str, An
     return canonical_json(received)
 
 
+def made_canonical_json(record: Mapping[str, Any]) -> str:
+    """``canonical_json(record)`` — the same text — for a record made by ``to_record()``
+    (JSON primitives without floats), written by
+    :func:`~kassa.domain.transaction_record.record_json` (``orjson`` where it gives the same
+    bytes): what the register hashes when it stamps its own transactions."""
+    return record_json({k: v for k, v in record.items() if k not in UNCHAINED})
+
+
 def entry_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     """``SHA-256(prev_hash + canonical_json(record))`` as 64 lower-case hex characters."""
     return hash_of(prev_hash, canonical_json(record))

@@ -36,7 +36,14 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, select
 
 from kassa.db import offline_schema as s
-from kassa.domain.journal import JournalEntry, genesis, is_hash, with_entry
+from kassa.domain.journal import (
+    JournalEntry,
+    genesis,
+    hash_of,
+    is_hash,
+    made_canonical_json,
+    with_entry,
+)
 
 _t = s.transactions.c
 
@@ -69,7 +76,8 @@ class RegisterJournal:
     def entry(self, conn: Connection, record: Mapping[str, Any]) -> JournalEntry:
         """The entry ``record`` gets when it is stored next."""
         prev = self.head(conn) or self.seed or genesis(str(record["register_id"]))
-        return JournalEntry.make(prev, record)
+        # the register's own records come from to_record(): no floats (made_canonical_json)
+        return JournalEntry(prev, hash_of(prev, made_canonical_json(record)))
 
     def stamped(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """``record`` with the entry it will have (``"journal"``), for the store server."""

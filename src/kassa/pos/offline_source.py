@@ -23,6 +23,7 @@ from kassa.auth.lockout import OperatorLockout
 from kassa.auth.passwords import hash_password, verify_password
 from kassa.db import offline_schema as s
 from kassa.db import product_search
+from kassa.db.bulk_insert import insert_rows
 from kassa.db.upsert import insert_ignore
 from kassa.domain.clock import Clock
 from kassa.domain.errors import NotAuthenticated, NotFound
@@ -217,10 +218,8 @@ class OfflineSource:
             self.chain.stamp_row(conn, head)  # issue 8 §4: prev_hash / hash
             inserted = insert_ignore(conn, s.transactions, [head])
             if inserted:
-                if lines:
-                    conn.execute(s.transaction_lines.insert(), lines)
-                if tenders:
-                    conn.execute(s.transaction_tenders.insert(), tenders)
+                insert_rows(conn, s.transaction_lines, lines)  # one driver executemany
+                insert_rows(conn, s.transaction_tenders, tenders)
                 if pending:
                     conn.execute(s.upload_queue.insert().values(
                         transaction_id=txn.id, state="pending", attempts=0, queued_at=now))

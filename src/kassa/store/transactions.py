@@ -7,7 +7,7 @@
   offline) is acknowledged as ``duplicate`` and changes nothing.
 * :func:`upload` — a batch (``POST /api/uploads``, ≤ :data:`MAX_BATCH`): every valid record
   is inserted (one DB transaction for the batch: one bulk write per table,
-  :mod:`kassa.store.bulk_insert`, and one journal check of the whole batch; a record that
+  :mod:`kassa.db.bulk_insert`, and one journal check of the whole batch; a record that
   breaks a constraint sends the batch one by one so only that record fails), every invalid
   one is rejected with its error; duplicates are acknowledged. ``{"acknowledged": [id, …],
   "rejected": [{"id", "error": {"code", "message"}}]}``.
@@ -45,6 +45,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine, String, select
 from sqlalchemy.exc import IntegrityError
 
+from kassa.db.bulk_insert import insert_ignore_keys, insert_rows
 from kassa.db.channel_schema import transaction_lines, transaction_tenders, transactions
 from kassa.domain.errors import InvalidInput, KassaError, NotAllowed
 from kassa.domain.journal import received_canonical_json
@@ -53,7 +54,6 @@ from kassa.domain.transaction import Transaction, TransactionStatus
 from kassa.domain.transaction_record import record_json
 from kassa.failpoints import failpoint
 from kassa.store import journal
-from kassa.store.bulk_insert import insert_ignore_keys, insert_rows
 from kassa.store.channel import RegisterIdentity
 
 #: Most transactions HQ may pull in one call.

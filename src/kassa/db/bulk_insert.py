@@ -1,5 +1,6 @@
-"""Bulk writes of the upload path (DESIGN §5; issue 4: ≥ 2,000 baskets/s into SQLite and
-≥ 1,000 baskets/s into PostgreSQL, batches of ``upload_batch_size``).
+"""Bulk writes of the upload path and of the register's offline commit (DESIGN §5; issue 4:
+≥ 2,000 baskets/s into SQLite and ≥ 1,000 baskets/s into PostgreSQL, batches of
+``upload_batch_size``; an offline commit ≤ 5 × a raw insert+commit of the same rows).
 
 * :func:`insert_rows` — plain ``INSERT`` of every row of a batch (the lines and tenders of the
   transactions inserted now): one psycopg ``COPY … FROM STDIN`` on PostgreSQL, one driver
