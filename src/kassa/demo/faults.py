@@ -1,8 +1,8 @@
 """Real faults injected while the replay runs (issue 7 §3; DESIGN §3, §5, §6).
 
 Process faults, from the :class:`FaultInjector`'s own thread, each when the replay has done
-its share of the baskets (:class:`FaultPlan`), one after the other (HQ goes down only after
-the gift card fault below, which needs HQ):
+its share of the baskets (:class:`FaultPlan`), one after the other, each only after the
+gift card fault below, which needs HQ, the store server and an online register:
 
 * **store server frozen** — SIGSTOP for ``freeze_s`` seconds: its sockets stay open but
   nothing answers, so every register's next call to it times out after ``timeout_s`` and
@@ -56,7 +56,7 @@ class FaultPlan:
     freeze_s: float = 3.0
     kill_at: float = 0.25
     down_s: float = 2.0
-    gift_offline_at: float = 0.45
+    gift_offline_at: float = 0.05
     manual_at: float = 0.6
     hq_down_at: float = 0.7
     hq_down_s: float = 3.0
@@ -161,10 +161,11 @@ class FaultInjector(threading.Thread):
         for share, step in steps:
             if not self._wait_for(share):
                 return
-            if step == self._hq_down:  # the gift card fault needs HQ: it goes first
-                while not (self._gift_done() or self.state.finished_at is not None
-                           or self._halt.wait(_TICK_S)):
-                    pass
+            # the gift card fault needs HQ, the store server and an online register: it goes
+            # first (a short replay is otherwise offline from the first freeze to its end)
+            while not (self._gift_done() or self.state.finished_at is not None
+                       or self._halt.wait(_TICK_S)):
+                pass
             if self._halt.is_set():
                 return
             with self.lock:
