@@ -27,24 +27,20 @@ rebuilding and checking the records (the domain rules), for reading the ratio.
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 
+from bench._postgres import pg_database, psycopg_connect
 from kassa.config import sqlite_url
-from kassa.db.engine import make_engine
 from kassa.db.migrate import prepare_database
 from kassa.hq.posting import post
 from kassa.hq.posting.cursors import advance_cursor, lock_cursor
@@ -175,32 +171,8 @@ def bench_sqlite(records: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database URL (dropped afterwards)."""
-    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                        connect_args={"connect_timeout": 3})
-    name = f"kassa_bench_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _psycopg(url: str) -> Any:
-    import psycopg
-
-    u = make_url(url)
-    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                           password=u.password, dbname=u.database)
-
-
 def pg_rows(url: str) -> Rows:
-    with _psycopg(url) as con, con.cursor() as cur:
+    with psycopg_connect(url) as con, con.cursor() as cur:
         def fetch(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
             cur.execute(sql)
             return [d.name for d in cur.description], cur.fetchall()
@@ -208,7 +180,7 @@ def pg_rows(url: str) -> Rows:
 
 
 def time_pg_baseline(url: str, rows: Rows) -> float:
-    with _psycopg(url) as con:
+    with psycopg_connect(url) as con:
         started = time.perf_counter()
         for p in range(len(rows["posted_transactions"][1])):
             with con.transaction(), con.cursor() as cur:
@@ -223,14 +195,14 @@ def bench_pg(records: list[dict[str, Any]]) -> dict[str, Any]:
     base: list[float] = []
     rows: Rows | None = None
     for _ in range(RUNS):
-        with pg_database() as url:
+        with pg_database(PG_ADMIN) as url:
             engine = prepare_database(url, "hq")
             try:
                 kassa.append(time_kassa(engine, records))
             finally:
                 engine.dispose()
             rows = rows or pg_rows(url)
-        with pg_database() as url:
+        with pg_database(PG_ADMIN) as url:
             prepare_database(url, "hq").dispose()
             base.append(time_pg_baseline(url, rows))
     return _figure("PostgreSQL", kassa, base, rows)

@@ -46,27 +46,23 @@ counts other processes; the DB server's CPU is not in it), ``parse_s`` — the d
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
+from bench._postgres import pg_database, psycopg_connect
 from kassa.auth.tokens import token_hash
 from kassa.config import sqlite_url
-from kassa.db.engine import make_engine
 from kassa.db.migrate import prepare_database
 from kassa.domain.journal import JournalEntry, genesis, with_entry
 from kassa.domain.transaction import Transaction
@@ -280,32 +276,8 @@ def bench_sqlite(batches: Batches, tmp: Path) -> dict[str, Any]:
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database URL (dropped afterwards), as tests/support/postgres.py."""
-    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                        connect_args={"connect_timeout": 3})
-    name = f"kassa_bench_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _psycopg(url: str) -> Any:
-    import psycopg
-
-    u = make_url(url)
-    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                           password=u.password, dbname=u.database)
-
-
 def pg_rows(url: str, batches: Batches) -> Rows:
-    with _psycopg(url) as con, con.cursor() as cur:
+    with psycopg_connect(url) as con, con.cursor() as cur:
         def fetch(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
             cur.execute(sql)
             return [d.name for d in cur.description], cur.fetchall()
@@ -315,7 +287,7 @@ def pg_rows(url: str, batches: Batches) -> Rows:
 def time_pg_baseline(url: str, rows: Rows) -> float:
     """Seconds to write the rows with ``COPY … FROM STDIN``, one per table and batch (the
     fastest raw bulk insert of psycopg 3; Kassa copies lines and tenders the same way)."""
-    with _psycopg(url) as con:
+    with psycopg_connect(url) as con:
         started = time.perf_counter()
         for b in range(len(rows["transactions"][1])):
             with con.transaction(), con.cursor() as cur:
@@ -335,7 +307,7 @@ def bench_pg(batches: Batches) -> dict[str, Any]:
     for run in range(RUNS):
         if run and time.perf_counter() - started > BUDGET_S:
             break
-        with pg_database() as url:
+        with pg_database(PG_ADMIN) as url:
             engine = prepare_database(url, "channel")
             try:
                 kassa.append(time_kassa(engine, batches))
@@ -343,7 +315,7 @@ def bench_pg(batches: Batches) -> dict[str, Any]:
             finally:
                 engine.dispose()
             rows = rows or pg_rows(url, batches)
-        with pg_database() as url:
+        with pg_database(PG_ADMIN) as url:
             prepare_database(url, "channel").dispose()
             base.append(time_pg_baseline(url, rows))
     return _figure("PostgreSQL", PG_PER_S, kassa, base, rows)
