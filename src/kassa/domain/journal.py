@@ -72,7 +72,7 @@ def received_canonical_json(received: Mapping[str, Any], record: Mapping[str, An
     ``received`` itself by :func:`canonical_json`. The hash input never changes.
     """
     if same_record(received, record, UNCHAINED):
-        return record_json({k: v for k, v in record.items() if k not in UNCHAINED})
+        return made_canonical_json(record)
     return canonical_json(received)
 
 
