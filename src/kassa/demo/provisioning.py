@@ -16,6 +16,8 @@ In order (:mod:`kassa.demo.run` drives it):
    store server (:func:`kassa.pos.identity.activate`, what ``kassa pos activate`` runs).
 7. :func:`sign_in_and_sync` — the operator signs in at each running register (which starts
    its sync loop); wait until its offline DB holds the snapshot (``offline_db_ready``).
+8. :func:`discard_store_databases` — with ``--all-stores``, a finished store's databases
+   are deleted so that the whole year fits on a disk.
 """
 
 from __future__ import annotations
@@ -85,6 +87,15 @@ def _pg_recreate(admin_url: str, name: str) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
+def _pg_drop(admin_url: str, name: str) -> None:
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
 def store_database_url(database_url: str, store_id: int) -> str:
     """A fresh PostgreSQL database ``kassa_demo_store_<id>`` on the server of
     ``database_url`` → its URL. Raises Unavailable ``demo.database``."""
@@ -94,6 +105,36 @@ def store_database_url(database_url: str, store_id: int) -> str:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(f"cannot prepare the demo database of store {store_id}: {first}",
                           code="demo.database") from exc
+
+
+def discard_store_databases(data_dir: Path, store_id: int, database_url: str | None) -> int:
+    """Delete a finished store's channel DB and its registers' offline DBs → bytes freed
+    on disk (the SQLite files with their ``-wal``/``-shm``; with ``database_url``, the
+    PostgreSQL database ``kassa_demo_store_<id>`` is dropped instead of the channel file).
+
+    ``kassa demo --all-stores`` calls it once a store is stopped: 457 channel DBs and some
+    765 offline DBs of the whole catalogue would need about 70 GB; the report needs only
+    HQ's posted data and what each store's run kept in memory. Logs stay.
+
+    Raises:
+        Unavailable: ``demo.database`` when the PostgreSQL database cannot be dropped.
+    """
+    freed = 0
+    patterns = [f"offline-{store_id}-*.sqlite*"]
+    if database_url is None:
+        patterns.append(f"channel-{store_id}.sqlite*")
+    for pattern in patterns:
+        for path in data_dir.glob(pattern):
+            freed += path.stat().st_size
+            path.unlink()
+    if database_url is not None:
+        try:
+            _pg_drop(database_url, f"kassa_demo_store_{store_id}")
+        except Exception as exc:  # any driver error: one clear line
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise Unavailable(f"cannot drop the demo database of store {store_id}: {first}",
+                              code="demo.database") from exc
+    return freed
 
 
 def database_urls(data_dir: Path, stores: list[int], database_url: str | None
