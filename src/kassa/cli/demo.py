@@ -23,8 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kassa.demo.faults import FaultPlan
-from kassa.demo.run import DEFAULT_DATA_DIR, DEFAULT_STORE, DemoOptions, run_demo
+from kassa.demo import DEFAULT_DATA_DIR, DEFAULT_STORE
 
 #: Exit code when the report does not reconcile.
 EXIT_NOT_RECONCILED = 1
@@ -76,6 +75,9 @@ def demo(
     """Run the demo: HQ, a store server and registers as processes on loopback; the real
     baskets of a store replayed through the registers' APIs with outages; a report
     reconciled to the cent against the dataset (exit 1 when it does not reconcile)."""
+    from kassa.demo.faults import FaultPlan  # the demo's modules load only when it runs
+    from kassa.demo.run import DemoOptions, run_demo
+
     root = ctx.find_root().obj
     chosen = data_dir or getattr(root, "data_dir", None)
     directory = (chosen / "demo" if data_dir is None and isinstance(chosen, Path)

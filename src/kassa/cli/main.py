@@ -26,7 +26,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from sqlalchemy import Engine
@@ -37,9 +37,12 @@ from kassa.cli import render
 from kassa.config import locations
 from kassa.db.engine import is_sqlite
 from kassa.domain.errors import KassaError, NotFound, Unavailable
-from kassa.hq.importer import ImportReport, run_import
 from kassa.hq.importer.chain import DEMO_PASSWORD, MAX_REGISTERS_PER_STORE
-from kassa.hq.summary import HQSummary, hq_summary
+from kassa.hq.summary import hq_summary
+
+if TYPE_CHECKING:  # the importer (pyarrow) is loaded only when an import runs
+    from kassa.hq.importer import ImportReport
+    from kassa.hq.summary import HQSummary
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -150,6 +153,8 @@ def import_completejourney_into(
     show_progress: bool = True,
 ) -> ImportReport:
     """Open HQ at ``url``, run the import with progress bars, print the outcome table."""
+    from kassa.hq.importer import run_import
+
     engine = open_hq(url)
     try:
         if show_progress:

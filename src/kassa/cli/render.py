@@ -7,6 +7,8 @@ only results (tables) and can be piped.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -21,8 +23,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from kassa.hq.importer import ImportReport
-from kassa.hq.summary import HQSummary
+if TYPE_CHECKING:
+    from kassa.hq.importer import ImportReport
+    from kassa.hq.summary import HQSummary
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

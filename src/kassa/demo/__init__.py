@@ -8,3 +8,11 @@ Modules: :mod:`.run` (the sequence), :mod:`.orchestrator` (processes), :mod:`.pr
 :mod:`.replay` and :mod:`.register_api` (the cashier's calls), :mod:`.outcomes`,
 :mod:`.faults`, :mod:`.progress`, :mod:`.report`.
 """
+
+from pathlib import Path
+from typing import Final
+
+#: The store the demo replays by default: the one with the most baskets (4,194).
+DEFAULT_STORE: Final = 367
+#: The demo's own directory (wiped at the start when it holds an earlier demo).
+DEFAULT_DATA_DIR: Final = Path("kassa-data/demo")

@@ -31,6 +31,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from kassa.db.engine import make_engine
+from kassa.demo import DEFAULT_DATA_DIR, DEFAULT_STORE
 from kassa.demo import provisioning as prov
 from kassa.demo.dataset import Dataset
 from kassa.demo.faults import FaultPlan
@@ -41,10 +42,6 @@ from kassa.demo.store_run import StoreOutcome, StoreRun
 from kassa.domain.errors import InvalidInput
 from kassa.hq.importer.chain import DEMO_OPERATORS
 
-#: The store with the most baskets (4,194), the default of ``--store``.
-DEFAULT_STORE: Final = 367
-#: Default data directory of the demo (wiped by the next run).
-DEFAULT_DATA_DIR: Final = Path("kassa-data/demo")
 #: Seconds between two P-job runs of HQ.
 POSTING_INTERVAL_S: Final = 1.0
 
