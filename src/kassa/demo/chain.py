@@ -107,15 +107,16 @@ def run_chain(cluster: Cluster, hq: Service, admin: HQAdmin, hq_engine: Engine,
         finally:
             with chain.lock:
                 chain.active.pop(store_id, None)
-            run.stop()
-            if not opts.keep_running:
-                discard_store_databases(data_dir, store_id, opts.database_url)
+            run.stop()  # also with --keep-running: HQ alone stays up after the chain
+            discard_store_databases(data_dir, store_id, opts.database_url)
         with chain.lock:
             chain.finished.append(outcome)
             chain.done_before += len(outcome.results)
         rate = len(outcome.results) / outcome.replay_s if outcome.replay_s else 0.0
+        up = run.timings.get("registers_synced_s", 0.0)
         console.print(f"store {store_id}: {len(outcome.results):,} baskets on {run.count} "
-                      f"register(s) in {outcome.replay_s:.1f} s ({rate:.1f}/s); "
+                      f"register(s) in {outcome.replay_s:.1f} s ({rate:.1f}/s), set up in "
+                      f"{up:.1f} s; "
                       f"{len(chain.finished)}/{len(stores)} stores", highlight=False)
         return outcome
 

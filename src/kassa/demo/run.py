@@ -124,7 +124,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> Reconciliatio
             (data_dir / "report.json").write_text(json.dumps(rec.to_dict(), indent=2,
                                                              default=str))
             if opts.keep_running:
-                _keep_running(console, str(hq.url), outcomes)
+                _keep_running(console, str(hq.url), [] if opts.all_stores else outcomes)
             return rec
         finally:
             hq_engine.dispose()
@@ -200,10 +200,15 @@ def _reconcile(outcomes: list[StoreOutcome], hq_engine: Engine, cards: list[dict
 
 
 def _keep_running(console: Console, hq_url: str, outcomes: list[StoreOutcome]) -> None:
-    """Print where everything runs and wait for Ctrl-C."""
+    """Print where everything runs and wait for Ctrl-C. ``outcomes`` is empty after
+    ``--all-stores``: each store's processes stopped when the store was done, HQ (with the
+    whole chain's posted data) keeps running."""
     console.print(f"\n[bold]Everything keeps running[/] (Ctrl-C stops it).\n"
                   f"  HQ back office: {hq_url}/  (sign in with the admin token in the data "
                   "directory's admin-token file)")
+    if not outcomes:
+        console.print("  --all-stores: each store's server and registers stopped when the "
+                      "store was done; HQ holds every store's posted sales")
     for o in outcomes:
         console.print(f"  store server {o.store_id}: {o.store_url}/docs")
         for reg in o.registers:
