@@ -5,6 +5,7 @@ own commit function, behind a fault-injecting TCP proxy; HQ on SQLite and Postgr
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ from kassa.config import sqlite_url
 from kassa.db import channel_schema
 from kassa.db.hq_posting_schema import posted_transactions, posting_rejections
 from kassa.db.migrate import prepare_database
+from kassa.domain.clock import FixedClock
 from kassa.hq.posting import PostedTransaction, Puller, post, posting_status
+from kassa.hq.posting.puller import RETRY_FIRST_S, RETRY_MAX_S, retry_delay_s
 from kassa.hq.posting.cursors import record_store_endpoint
 from kassa.store.app import create_app
 from kassa.store.channel import RegisterIdentity
@@ -76,6 +79,14 @@ def store(data_dir: Path, hq: Engine) -> Iterator[Store]:
                 record_store_endpoint(conn, STORE, proxy.url, PULL_TOKEN, NOW)
             yield Store(engine, proxy)
     engine.dispose()
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 def posted_count(hq: Engine) -> int:
@@ -144,12 +155,74 @@ def test_store_down_is_a_clear_error_then_the_next_run_recovers(hq: Engine,
     state = cursor(hq)
     assert state["last_error"].startswith("store.unreachable:") and state["last_seq"] == 0
     assert state["last_error_at"] is not None and posted_count(hq) == 0
-    # when the store comes back
+    # when the store comes back and its store server reports its status to HQ
     store.proxy.pass_through()
+    with hq.begin() as conn:
+        record_store_endpoint(conn, STORE, store.proxy.url, PULL_TOKEN, datetime.now(UTC))
     [again] = puller.run_once()
-    # then everything is posted and the error is cleared
+    # then the next run pulls it at once: everything is posted and the error is cleared
     assert again.error is None and len(again.outcome.posted) == 3
     assert cursor(hq)["last_error"] is None and cursor(hq)["last_seq"] == store.max_seq()
+
+
+def test_a_failing_store_is_tried_again_later_and_at_once_on_demand(hq: Engine,
+                                                                     store: Store) -> None:
+    store.commit(random_records(2, seed=25))
+    clock = FixedClock(NOW)
+    puller = Puller(hq, clock=clock, timeout_s=2)
+    # given a store whose pull failed twice in a row (the second try after its first wait)
+    store.proxy.refuse()
+    assert puller.run_once()[0].error is not None
+    assert puller.waiting() == {STORE: RETRY_FIRST_S}
+    clock.advance(RETRY_FIRST_S)
+    assert puller.run_once()[0].error is not None
+    assert puller.waiting() == {STORE: 2 * RETRY_FIRST_S}
+    # when it is back but has not reported itself, the periodic run leaves it out until
+    # its wait is over
+    store.proxy.pass_through()
+    clock.advance(RETRY_FIRST_S)
+    assert puller.run_once() == [] and posted_count(hq) == 0
+    clock.advance(RETRY_FIRST_S)
+    [result] = puller.run_once()
+    # then it is pulled and forgotten as failing
+    assert result.error is None and len(result.outcome.posted) == 2
+    assert puller.waiting() == {}
+    # and a store that fails again is still pulled by a run for it alone (operator's run now)
+    store.commit(random_records(1, seed=26, start=datetime(2017, 4, 1, tzinfo=UTC)))
+    store.proxy.refuse()
+    assert puller.run_once()[0].error is not None and puller.run_once() == []
+    store.proxy.pass_through()
+    [named] = puller.run_once(STORE)
+    assert named.error is None and named.pulled == 1 and posted_count(hq) == 3
+
+
+def test_waits_grow_to_the_longest_and_no_further() -> None:
+    # given failures in a row → then the waits double from the first up to the longest
+    waits = [retry_delay_s(n) for n in range(1, 12)]
+    assert waits[0] == RETRY_FIRST_S and waits[1] == 2 * RETRY_FIRST_S
+    assert all(a <= b for a, b in zip(waits, waits[1:], strict=False))
+    assert max(waits) == RETRY_MAX_S and retry_delay_s(10_000) == RETRY_MAX_S
+
+
+def test_many_stores_that_are_gone_do_not_slow_the_chain_posting(hq: Engine,
+                                                                 store: Store) -> None:
+    # given 200 stores whose servers are gone (refused ports) beside one live store
+    gone = 200
+    with hq.begin() as conn:
+        for sid in range(1, gone + 1):
+            record_store_endpoint(conn, sid, f"http://127.0.0.1:{_closed_port()}", PULL_TOKEN,
+                                  NOW)
+    puller = Puller(hq, clock=FixedClock(NOW), timeout_s=2)  # their waits do not run out
+    first = puller.run_once()
+    assert sum(r.error is not None for r in first) == gone
+    # when sales arrive at the live store and the P-job runs again
+    store.commit(random_records(4, seed=27))
+    started = time.monotonic()
+    results = puller.run_once()
+    took = time.monotonic() - started
+    # then only the live store was pulled (its sales posted), the gone ones wait their turn
+    assert [r.store_id for r in results] == [STORE] and results[0].pulled == 4
+    assert len(puller.waiting()) == gone and took < 2.0, took
 
 
 def test_store_that_never_answers_times_out(hq: Engine, store: Store) -> None:

@@ -35,6 +35,7 @@ class StoreEndpoint:
     store_id: int
     base_url: str
     pull_token: str
+    reported_at: datetime | None = None  # the store server's last status report
 
 
 def record_store_endpoint(
@@ -72,7 +73,8 @@ def endpoints(conn: Connection, store_id: int | None = None) -> list[StoreEndpoi
     query = select(store_endpoints).order_by(store_endpoints.c.store_id)
     if store_id is not None:
         query = query.where(store_endpoints.c.store_id == store_id)
-    return [StoreEndpoint(r.store_id, r.base_url, r.pull_token) for r in conn.execute(query)]
+    return [StoreEndpoint(r.store_id, r.base_url, r.pull_token, r.reported_at)
+            for r in conn.execute(query)]
 
 
 def ensure_cursor(conn: Connection, store_id: int) -> None:

@@ -28,6 +28,15 @@ refuses a transaction with a :class:`~kassa.domain.errors.KassaError`, is posted
 record by record (``isolate=True``), so a single bad record is quarantined instead of
 blocking the store.
 :meth:`Puller.start` runs :meth:`Puller.run_once` every ``interval_s`` in a daemon thread.
+
+A store whose pull failed is not pulled again by the periodic runs until its retry time:
+:data:`RETRY_FIRST_S` after the first failure, doubled after each further one, at most
+:data:`RETRY_MAX_S` — unless its store server reports its status again meanwhile (a new
+``reported_at`` on its endpoint: it is back), then the next run pulls it at once. So stores
+that are down (closed for the night, switched off, gone) cost the chain's posting a refused
+connection now and then instead of one per run each, and a blackholed one no longer holds
+every run for ``timeout_s``. A pull of one named store (``run_once(store_id)``, the
+operator's "run now") always tries.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -53,6 +63,26 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 500
 #: Seconds to connect to / wait for a store server.
 DEFAULT_TIMEOUT_S = 10.0
+#: Seconds before a store whose pull failed is tried again (doubled per further failure).
+RETRY_FIRST_S = 2.0
+#: The longest wait between two tries of a failing store, seconds.
+RETRY_MAX_S = 60.0
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """When a failing store is tried again: after ``failures`` failures in a row, not
+    before ``not_before`` (the clock's monotonic seconds) unless its endpoint is reported
+    again after ``reported_at``."""
+
+    failures: int
+    not_before: float
+    reported_at: datetime | None
+
+
+def retry_delay_s(failures: int) -> float:
+    """Seconds to wait after ``failures`` (>= 1) failed pulls in a row (module docstring)."""
+    return min(RETRY_FIRST_S * 2 ** min(max(failures, 1) - 1, 30), RETRY_MAX_S)
 
 
 class PullError(Exception):
@@ -137,12 +167,16 @@ class Puller:
         self._run_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._retry: dict[int, _Retry] = {}
         self.last_results: list[StorePullResult] = []
 
     # ----- one run ---------------------------------------------------------------------
 
     def run_once(self, store_id: int | None = None) -> list[StorePullResult]:
         """Pull every store with a known endpoint (or only ``store_id``); return the results.
+
+        Without ``store_id``, a failing store whose retry time has not come is left out
+        (module docstring); its last error stays on its cursor.
 
         Raises:
             sqlalchemy.exc.SQLAlchemyError: only when HQ's database cannot even list the
@@ -151,10 +185,32 @@ class Puller:
         with self._run_lock:
             with self.engine.connect().execution_options(kassa_readonly=True) as conn:
                 known = cursors.endpoints(conn, store_id)
+            if store_id is None:
+                known = [e for e in known if self._due(e)]
             with httpx.Client(timeout=self.timeout_s, transport=self._transport) as client:
                 results = [self._pull_store(client, endpoint) for endpoint in known]
             self.last_results = results
             return results
+
+    def waiting(self) -> dict[int, float]:
+        """``{store_id: seconds until its next try}`` of the failing stores (module
+        docstring), 0 when due."""
+        now, retry = self.clock.monotonic(), dict(self._retry)
+        return {sid: max(0.0, r.not_before - now) for sid, r in sorted(retry.items())}
+
+    def _due(self, endpoint: cursors.StoreEndpoint) -> bool:
+        retry = self._retry.get(endpoint.store_id)
+        return (retry is None or self.clock.monotonic() >= retry.not_before
+                or endpoint.reported_at != retry.reported_at)
+
+    def _note(self, endpoint: cursors.StoreEndpoint, failed: bool) -> None:
+        if not failed:
+            self._retry.pop(endpoint.store_id, None)
+            return
+        before = self._retry.get(endpoint.store_id)
+        failures = 1 if before is None else before.failures + 1
+        self._retry[endpoint.store_id] = _Retry(
+            failures, self.clock.monotonic() + retry_delay_s(failures), endpoint.reported_at)
 
     def pull_store(self, endpoint: cursors.StoreEndpoint) -> StorePullResult:
         """Pull one store now (see the module docstring); errors are in the result."""
@@ -189,6 +245,7 @@ class Puller:
         if result.error is not None:
             log.warning("posting pull of store %s failed: %s", endpoint.store_id, result.error)
             self._record_error(endpoint.store_id, result.error)
+        self._note(endpoint, result.error is not None)
         return result
 
     def _record_error(self, store_id: int, error: str) -> None:
