@@ -4,6 +4,7 @@ own commit function, behind a fault-injecting TCP proxy; HQ on SQLite and Postgr
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -25,8 +26,8 @@ from kassa.db.hq_posting_schema import posted_transactions, posting_rejections
 from kassa.db.migrate import prepare_database
 from kassa.domain.clock import FixedClock
 from kassa.hq.posting import PostedTransaction, Puller, post, posting_status
-from kassa.hq.posting.puller import RETRY_FIRST_S, RETRY_MAX_S, retry_delay_s
 from kassa.hq.posting.cursors import record_store_endpoint
+from kassa.hq.posting.puller import RETRY_FIRST_S, RETRY_MAX_S, retry_delay_s
 from kassa.store.app import create_app
 from kassa.store.channel import RegisterIdentity
 from kassa.store.settings import StoreSettings
@@ -200,7 +201,7 @@ def test_waits_grow_to_the_longest_and_no_further() -> None:
     # given failures in a row → then the waits double from the first up to the longest
     waits = [retry_delay_s(n) for n in range(1, 12)]
     assert waits[0] == RETRY_FIRST_S and waits[1] == 2 * RETRY_FIRST_S
-    assert all(a <= b for a, b in zip(waits, waits[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(waits))
     assert max(waits) == RETRY_MAX_S and retry_delay_s(10_000) == RETRY_MAX_S
 
 
@@ -263,10 +264,13 @@ def test_a_crash_between_pages_loses_and_duplicates_nothing(hq: Engine, store: S
         if calls["n"] == 5:
             raise RuntimeError("HQ went down mid-page")
 
-    [first] = Puller(hq, page_size=3, handlers=[crashing]).run_once()
+    crashed = Puller(hq, page_size=3, handlers=[crashing])
+    [first] = crashed.run_once()
     # then the first page is posted with its cursor, the failing page not at all
     assert first.error is not None and first.error.startswith("posting.failed:")
     assert posted_count(hq) == 3
+    # and HQ's own failure does not make the store wait for its next try
+    assert crashed.waiting() == {}
     with store.engine.connect() as conn:
         t = channel_schema.transactions
         third = conn.execute(select(t.c.seq).order_by(t.c.seq).limit(1).offset(2)).scalar_one()

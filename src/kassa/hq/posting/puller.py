@@ -29,7 +29,8 @@ record by record (``isolate=True``), so a single bad record is quarantined inste
 blocking the store.
 :meth:`Puller.start` runs :meth:`Puller.run_once` every ``interval_s`` in a daemon thread.
 
-A store whose pull failed is not pulled again by the periodic runs until its retry time:
+A store whose pull failed on the store's side (``store.*``) is not pulled again by the
+periodic runs until its retry time:
 :data:`RETRY_FIRST_S` after the first failure, doubled after each further one, at most
 :data:`RETRY_MAX_S` — unless its store server reports its status again meanwhile (a new
 ``reported_at`` on its endpoint: it is back), then the next run pulls it at once. So stores
@@ -245,7 +246,8 @@ class Puller:
         if result.error is not None:
             log.warning("posting pull of store %s failed: %s", endpoint.store_id, result.error)
             self._record_error(endpoint.store_id, result.error)
-        self._note(endpoint, result.error is not None)
+        # only the store's own failures wait; HQ's (hq.database, posting.failed) retry next run
+        self._note(endpoint, result.error is not None and result.error.startswith("store."))
         return result
 
     def _record_error(self, store_id: int, error: str) -> None:
