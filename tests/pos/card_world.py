@@ -46,7 +46,7 @@ CASHIER, PASSWORD = "9001", "card-tests-9001"
 PULL_TOKEN = "hq-pull-token-for-card-tests-0123"
 #: The register's deadline (and the offline profile's), seconds: generous, so that a busy
 #: machine never switches by accident; the store server waits 0.8 × this for HQ.
-TIMEOUT_S = 2.0
+TIMEOUT_S = 3.0
 GIFT_CARD_PARAMETER = "allow_offline_gift_card_conclusion"
 CREDIT_MEMO_PARAMETER = "allow_offline_credit_memo_conclusion"
 PARAMETER = {"gift_card": GIFT_CARD_PARAMETER, "credit_memo": CREDIT_MEMO_PARAMETER}

@@ -30,7 +30,9 @@ from support.realtime_hq import RealtimeHq, realtime_hq
 from support.servers import run_app_in_thread
 
 PULL_TOKEN = "hq-pull-token-for-relay-tests-0123"
-TIMEOUT_S = 1.0  # the register's deadline (offline profile timeout_s); the relay waits 0.8 of it
+#: The register's deadline (offline profile timeout_s); the relay waits 0.8 of it for HQ.
+#: Generous: a busy machine (2 cores, PostgreSQL, the rest of the suite) must not time out.
+TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -125,6 +127,7 @@ def test_relay_locks_redeems_and_reads_for_the_token_register(relay: Relay) -> N
     relay.call("POST", f"/api/realtime/gift_card/{number}/lock", json={"transaction_id": tx3})
     unlocked = relay.call("POST", f"/api/realtime/gift_card/{number}/unlock",
                           json={"transaction_id": tx3})
+    assert unlocked.status_code == 200, unlocked.text
     assert unlocked.json()["released"] is True
 
 
