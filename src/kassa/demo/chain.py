@@ -108,7 +108,8 @@ def run_chain(cluster: Cluster, hq: Service, admin: HQAdmin, hq_engine: Engine,
             with chain.lock:
                 chain.active.pop(store_id, None)
             run.stop()  # also with --keep-running: HQ alone stays up after the chain
-            discard_store_databases(data_dir, store_id, opts.database_url)
+        # a finished store's databases go; a failed one's stay for a look (the chain ends)
+        discard_store_databases(data_dir, store_id, opts.database_url)
         with chain.lock:
             chain.finished.append(outcome)
             chain.done_before += len(outcome.results)
