@@ -76,24 +76,21 @@ def fresh_data_dir(path: Path) -> Path:
     return path
 
 
+def _pg_admin(admin_url: str, *statements: str) -> None:
+    """Run ``statements`` outside a transaction on the server of ``admin_url``."""
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def _pg_recreate(admin_url: str, name: str) -> str:
-    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
+    _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(admin_url: str, name: str) -> None:
-    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
 
 
 def store_database_url(database_url: str, store_id: int) -> str:
@@ -107,10 +104,10 @@ def store_database_url(database_url: str, store_id: int) -> str:
                           code="demo.database") from exc
 
 
-def discard_store_databases(data_dir: Path, store_id: int, database_url: str | None) -> int:
-    """Delete a finished store's channel DB and its registers' offline DBs → bytes freed
-    on disk (the SQLite files with their ``-wal``/``-shm``; with ``database_url``, the
-    PostgreSQL database ``kassa_demo_store_<id>`` is dropped instead of the channel file).
+def discard_store_databases(data_dir: Path, store_id: int, database_url: str | None) -> None:
+    """Delete a finished store's channel DB and its registers' offline DBs (the SQLite
+    files with their ``-wal``/``-shm``; with ``database_url``, the PostgreSQL database
+    ``kassa_demo_store_<id>`` is dropped instead of the channel file).
 
     ``kassa demo --all-stores`` calls it once a store is stopped: 457 channel DBs and some
     765 offline DBs of the whole catalogue would need about 70 GB; the report needs only
@@ -119,22 +116,20 @@ def discard_store_databases(data_dir: Path, store_id: int, database_url: str | N
     Raises:
         Unavailable: ``demo.database`` when the PostgreSQL database cannot be dropped.
     """
-    freed = 0
     patterns = [f"offline-{store_id}-*.sqlite*"]
     if database_url is None:
         patterns.append(f"channel-{store_id}.sqlite*")
     for pattern in patterns:
         for path in data_dir.glob(pattern):
-            freed += path.stat().st_size
             path.unlink()
     if database_url is not None:
         try:
-            _pg_drop(database_url, f"kassa_demo_store_{store_id}")
+            _pg_admin(database_url,
+                      f'DROP DATABASE IF EXISTS "kassa_demo_store_{store_id}" WITH (FORCE)')
         except Exception as exc:  # any driver error: one clear line
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise Unavailable(f"cannot drop the demo database of store {store_id}: {first}",
                               code="demo.database") from exc
-    return freed
 
 
 def database_urls(data_dir: Path, stores: list[int], database_url: str | None
